@@ -1,0 +1,27 @@
+"""shardflow: dataset-processing pipelines as a DAG of steps, on local cores, Ray or Slurm.
+
+Public API: :class:`Pipeline`, :class:`LocalExecutor`, and the steps in
+:mod:`shardflow.steps`.
+"""
+
+from shardflow._version import __version__
+from shardflow.executors import LocalExecutor
+from shardflow.graph import Filter, GlobalStep, Mapper, PipelineError, Sink, Source, Step, Transform
+from shardflow.pipeline import Pipeline
+from shardflow.run import RunFailed, RunResult
+
+__all__ = [
+    "Filter",
+    "GlobalStep",
+    "LocalExecutor",
+    "Mapper",
+    "Pipeline",
+    "PipelineError",
+    "RunFailed",
+    "RunResult",
+    "Sink",
+    "Source",
+    "Step",
+    "Transform",
+    "__version__",
+]

@@ -1,0 +1,200 @@
+"""Atomic commit: a file appears under its final name complete, or not at all.
+
+A writer writes to a hidden sibling ``.tmp-<uuid>-<basename>`` in the target's directory
+(the same directory, so that the final rename stays on one file system and is atomic) and
+renames it onto the target on success. Readers never see temporary files: ``expand_paths``
+skips ``.tmp-*``. A writer killed before its commit leaves only such a temporary file, which
+``remove_stale_temps`` deletes when the owner of the directory restarts.
+
+On the local disk the rename is ``os.replace`` after an ``fsync`` of the file and followed
+by one of the directory, so that a committed file survives a power loss. On object stores
+the rename is ``fs.mv`` (copy then delete), whose result appears whole, in one piece.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
+
+from .fs import TEMP_PREFIX, FileInfo, filesystem, full_path, is_local
+
+_UUID_LEN = 32  # uuid4().hex
+
+
+class PendingFile:
+    """A file being written under a temporary name, to be committed or aborted once.
+
+    This is the object form of ``atomic_write``, for writers whose lifetime spans many calls.
+
+    Attributes:
+        path: The final full path.
+        temp_path: The temporary full path (inside the file system, protocol stripped).
+        stream: The binary stream to write to. ``commit`` closes it.
+    """
+
+    def __init__(
+        self, path: str, storage_options: dict | None = None, *, fsync: bool = True
+    ) -> None:
+        """Creates the parent directories and opens the temporary file.
+
+        Args:
+            path: Final path or URL of the file.
+            storage_options: Keyword arguments for the file system.
+            fsync: On the local disk, force the data to disk before the rename.
+        """
+        self._fs, self._target = filesystem(path, storage_options)
+        self._local = is_local(self._fs)
+        self._fsync = fsync and self._local
+        parent, base = posixpath.split(self._target)
+        self._fs.makedirs(parent, exist_ok=True)
+        self.path = full_path(self._fs, self._target)
+        self.temp_path = posixpath.join(parent, f"{TEMP_PREFIX}{uuid.uuid4().hex}-{base}")
+        # Local files bypass fsspec so that fsync and os.replace act on the real file.
+        self.stream: BinaryIO = (
+            open(self.temp_path, "wb") if self._local else self._fs.open(self.temp_path, "wb")
+        )
+        self._state = "open"
+
+    def commit(self) -> FileInfo:
+        """Closes the stream and renames the temporary file onto the final path.
+
+        Returns:
+            The committed file and its size.
+
+        Raises:
+            RuntimeError: The file was already committed or aborted.
+        """
+        if self._state != "open":
+            raise RuntimeError(f"{self.path} was already {self._state}; it cannot be committed.")
+        try:
+            if not self.stream.closed:
+                self.stream.flush()
+                if self._fsync:
+                    os.fsync(self.stream.fileno())
+            self.stream.close()  # for object stores, this uploads
+            if self._local:
+                os.replace(self.temp_path, self._target)
+                if self._fsync:
+                    _fsync_dir(posixpath.dirname(self._target))
+                size = os.path.getsize(self._target)
+            else:
+                self._fs.mv(self.temp_path, self._target)
+                size = self._fs.info(self._target)["size"]
+        except BaseException:
+            self.abort()
+            raise
+        self._state = "committed"
+        return FileInfo(self.path, int(size))
+
+    def read_back(self) -> BinaryIO:
+        """Closes the write stream and opens the temporary file for reading, for a writer
+        that must rewrite what it wrote into a new ``PendingFile``. This one stays pending
+        (abort it afterwards)."""
+        if not self.stream.closed:
+            self.stream.close()
+        if self._local:
+            return open(self.temp_path, "rb")
+        return self._fs.open(self.temp_path, "rb")
+
+    def abort(self) -> None:
+        """Closes the stream and deletes the temporary file. Does nothing once committed
+        or aborted, so it is safe in cleanup paths."""
+        if self._state != "open":
+            return
+        self._state = "aborted"
+        try:
+            self.stream.close()
+        except Exception:  # the stream may be broken; the file goes anyway
+            pass
+        try:
+            self._fs.rm(self.temp_path)
+        except FileNotFoundError:
+            pass
+
+
+@contextmanager
+def atomic_write(
+    path: str, storage_options: dict | None = None, *, fsync: bool = True
+) -> Iterator[BinaryIO]:
+    """Opens ``path`` for writing such that it appears only complete.
+
+    On a clean exit the data is committed (renamed onto ``path``); on an exception the
+    temporary file is removed and the exception re-raised. ``path`` is never partial.
+
+    Args:
+        path: Final path or URL; parent directories are created.
+        storage_options: Keyword arguments for the file system.
+        fsync: On the local disk, force the data to disk before the rename.
+
+    Yields:
+        A binary stream to write to.
+    """
+    pending = PendingFile(path, storage_options, fsync=fsync)
+    try:
+        yield pending.stream
+    except BaseException:
+        pending.abort()
+        raise
+    pending.commit()
+
+
+def write_bytes_atomic(path: str, data: bytes, storage_options: dict | None = None) -> None:
+    """Writes ``data`` to ``path`` atomically (see ``atomic_write``).
+
+    Args:
+        path: Final path or URL.
+        data: The complete contents.
+        storage_options: Keyword arguments for the file system.
+    """
+    with atomic_write(path, storage_options) as f:
+        f.write(data)
+
+
+def remove_stale_temps(
+    directory: str, storage_options: dict | None = None, *, target_prefix: str = ""
+) -> int:
+    """Deletes temporary files left under ``directory`` (recursively) by killed writers.
+
+    Only call it when no live writer uses the directory, or narrow it with
+    ``target_prefix`` to the files of one task: it cannot tell a dead writer's temporary
+    file from a live one's.
+
+    Args:
+        directory: Directory path or URL; a missing directory has nothing to remove.
+        storage_options: Keyword arguments for the file system.
+        target_prefix: Only remove temporaries whose *final* basename starts with this
+            (e.g. "part-00003" removes ".tmp-<uuid>-part-00003.jsonl.gz").
+
+    Returns:
+        How many files were removed.
+    """
+    fs, root = filesystem(directory, storage_options)
+    if not fs.isdir(root):
+        return 0
+    removed = 0
+    for name, info in fs.find(root, detail=True).items():
+        base = posixpath.basename(name)
+        if info.get("type", "file") == "directory" or not base.startswith(TEMP_PREFIX):
+            continue
+        if not base[len(TEMP_PREFIX) + _UUID_LEN + 1 :].startswith(target_prefix):
+            continue
+        try:
+            fs.rm(name)
+            removed += 1
+        except FileNotFoundError:  # another cleaner got there first
+            pass
+    return removed
+
+
+def _fsync_dir(directory: str) -> None:
+    fd = os.open(directory or ".", os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on directories; the rename stands
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,170 @@
+"""JSON Lines: one JSON object per line, optionally gzip or zstd compressed.
+
+Reading follows the byte-range rule of ``lines.py``; parsing and checking are in
+``records.py``. Writing serialises each row with orjson, columns in table order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import orjson
+import pyarrow as pa
+
+from .compression import COMPRESSIONS, infer_compression, open_input, open_output
+from .errors import BadInputError
+from .lines import count_newlines, owned_lines
+from .records import RecordParser
+from .shards import Piece
+from .writer import Writer
+
+ON_ERROR = ("raise", "skip")
+
+
+def read_jsonl(
+    piece: Piece,
+    *,
+    batch_size: int = 10_000,
+    text_key: str = "text",
+    id_key: str = "id",
+    on_error: str = "raise",
+    skipped: Counter | None = None,
+    storage_options: dict | None = None,
+) -> Iterator[pa.Table]:
+    """Reads the records of a JSONL file or byte range as Arrow tables.
+
+    Every line whose first byte lies in the piece is read (see ``lines.py``). Blank lines
+    are ignored; a UTF-8 BOM and CRLF line ends are accepted. ``text_key`` becomes "text"
+    and ``id_key`` "id"; ids are strings, and a record without one gets
+    "<basename>:<line>" (1-based line number in the file), the same whatever the sharding.
+
+    Args:
+        piece: The file or byte range (byte ranges only for uncompressed files).
+        batch_size: Lines per table (so at most that many rows).
+        text_key: Field holding the document text.
+        id_key: Field holding the document id.
+        on_error: "raise" to stop at the first bad record with a ``BadInputError`` naming
+            file and line, or "skip" to count it in ``skipped`` and go on.
+        skipped: Counter of skipped records by reason; required with "skip".
+        storage_options: Keyword arguments for the file system.
+
+    Yields:
+        Non-empty tables of at most ``batch_size`` rows, in file order.
+
+    Raises:
+        BadInputError: A bad record ("invalid_json", "not_object", "missing_text",
+            "text_not_string", "bad_id", "type_conflict") with on_error="raise", or a
+            corrupt compressed file ("corrupt_compressed"), which with "skip" is counted
+            once and ends the file after yielding every record before the damage.
+    """
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}.")
+    if on_error == "skip" and skipped is None:
+        raise ValueError('on_error="skip" needs skipped=collections.Counter() to count drops.')
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+    if infer_compression(piece.path) is not None and not piece.whole:
+        raise ValueError(
+            f"{piece.path} is compressed and cannot be read by byte range "
+            f"[{piece.start}, {piece.end}); plan compressed files as whole pieces."
+        )
+
+    def first_line() -> int:
+        # The first line a range owns follows the first newline at or after start - 1.
+        if piece.start == 0:
+            return 1
+        return count_newlines(piece.path, piece.start - 1, storage_options) + 2
+
+    parser = RecordParser(
+        piece.path,
+        text_key=text_key,
+        id_key=id_key,
+        on_error=on_error,
+        skipped=skipped,
+        first_line=first_line,
+    )
+    corrupt: list[BadInputError] = []
+    pending: list[bytes] = []
+    first = 0  # range index of pending[0]
+    with open_input(piece.path, storage_options) as stream:
+        for lines in _until_corrupt(owned_lines(stream, piece.start, piece.end), corrupt):
+            pending += lines
+            while len(pending) >= batch_size:
+                table = parser.table(pending[:batch_size], first)
+                del pending[:batch_size]
+                first += batch_size
+                if table is not None:
+                    yield table
+    while pending:  # the tail, after the last full batch
+        table = parser.table(pending[:batch_size], first)
+        del pending[:batch_size]
+        first += batch_size
+        if table is not None:
+            yield table
+    if corrupt:
+        # Report where reading stopped: the first line not read in full.
+        parser.bad(first, "corrupt_compressed", f"{corrupt[0].detail}; lines before it were read")
+
+
+def _until_corrupt(lines, corrupt: list) -> Iterator[list[bytes]]:
+    """Passes blocks through until the decompressor reports damage, which it records."""
+    try:
+        yield from lines
+    except BadInputError as e:
+        if e.reason != "corrupt_compressed":
+            raise
+        corrupt.append(e)
+
+
+class JsonlWriter(Writer):
+    """Writes tables as JSON Lines, committed atomically on ``close``.
+
+    Each row becomes one JSON object on one line (orjson), keys in column order, nulls as
+    ``null``, nested structs as objects. Writing the same rows gives the same bytes.
+
+    Args:
+        path: Final path or URL; parent directories are created.
+        compression: "infer" (from the extension: .gz, .zst), "gzip", "zstd" or None.
+        level: Compression level; None for gzip 6 (zlib's default: nearly the ratio of
+            level 9 at about twice its speed) or zstd 3 (zstd's default).
+        storage_options: Keyword arguments for the file system.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        compression: str | None = "infer",
+        level: int | None = None,
+        storage_options: dict | None = None,
+    ) -> None:
+        if compression == "infer":
+            compression = infer_compression(path)
+        if compression is not None and compression not in COMPRESSIONS:
+            raise ValueError(
+                f"Unknown compression {compression!r} for {path}: use 'infer', "
+                f"{', '.join(map(repr, COMPRESSIONS))} or None."
+            )
+        super().__init__(path, storage_options)
+        self._out = open_output(self._pending.stream, compression, level)
+
+    def _write(self, table: pa.Table) -> None:
+        dumps, option = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+        try:
+            data = b"".join([dumps(row, None, option) for row in table.to_pylist()])
+        except orjson.JSONEncodeError as e:
+            raise TypeError(
+                f"Cannot write a row to {self.path} as JSON ({e}). Cast columns of types "
+                "JSON lacks (binary, decimal) to strings or numbers before the writer."
+            ) from e
+        self._out.write(data)
+
+    def _finish(self) -> None:
+        self._out.close()
+
+    def _discard(self) -> None:
+        try:
+            self._out.close()
+        except Exception:  # the file is being thrown away
+            pass

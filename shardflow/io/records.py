@@ -1,0 +1,211 @@
+"""JSON lines to Arrow: parse, check, name ``text`` and ``id``, count or raise bad records.
+
+The fast path is what real data takes: ``orjson.loads`` over the whole batch, one
+``pa.array`` conversion, and a few column-level checks. Only when a check fails does the
+batch go through the per-record path, which finds each culprit and its line.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import Counter
+from collections.abc import Callable
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .errors import BadInputError
+
+_CONVERT_ERRORS = (pa.ArrowException, TypeError, ValueError, OverflowError)
+_MISSING = object()
+
+
+class RecordParser:
+    """Turns batches of raw JSON lines of one file (or byte range) into Arrow tables.
+
+    Args:
+        path: The file, for error messages and generated ids.
+        text_key: The field holding the text; renamed to "text".
+        id_key: The field holding the id; renamed to "id". Ids are strings: integer ids
+            become their decimal form, and a record without one gets "<basename>:<line>".
+        on_error: "raise" or "skip".
+        skipped: Counts skipped records by reason (required with "skip").
+        first_line: Returns the 1-based line number of the range's first line; called only
+            when a line number is needed, because a range that starts mid-file has to count
+            the newlines before it.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        text_key: str,
+        id_key: str,
+        on_error: str,
+        skipped: Counter | None,
+        first_line: Callable[[], int],
+    ) -> None:
+        self.path = path
+        self._base = posixpath.basename(path.rstrip("/"))
+        self._text_key = text_key
+        self._id_key = id_key
+        self._raise = on_error == "raise"
+        self._skipped = skipped
+        self._first_line = first_line
+        self._first: int | None = None
+
+    def line_no(self, index: int) -> int:
+        """The 1-based file line number of the range's ``index``-th line (0-based)."""
+        if self._first is None:
+            self._first = self._first_line()
+        return self._first + index
+
+    def bad(self, index: int | None, reason: str, detail: str) -> None:
+        """Raises for a bad record, or counts it under ``reason`` when skipping."""
+        if self._raise:
+            line = None if index is None else self.line_no(index)
+            raise BadInputError(self.path, line, reason, detail)
+        self._skipped[reason] += 1
+
+    def table(self, lines: list[bytes], first: int) -> pa.Table | None:
+        """Parses consecutive lines; ``first`` is the range index of ``lines[0]``.
+
+        Returns:
+            A table with one row per good record (None if there are none), columns in
+            order of first appearance, "text" a string column, "id" a string column.
+        """
+        index: list[int] | None = None  # range index per row; None: row i is line first+i
+        try:
+            rows = list(map(orjson.loads, lines))
+        except orjson.JSONDecodeError:
+            rows, index = self._parse_each(lines, first)
+        try:
+            array = pa.array(rows)
+            ok = self._looks_valid(array)
+        except _CONVERT_ERRORS:
+            ok = False
+        if not ok:
+            if index is None:
+                index = list(range(first, first + len(rows)))
+            rows, index = self._check_each(rows, index)
+            array = self._convert(rows, index)
+        if array is None or len(array) == 0:
+            return None
+        return self._finish(pa.Table.from_struct_array(array), index, first)
+
+    def _parse_each(self, lines, first):
+        rows, index = [], []
+        for i, line in enumerate(lines, first):
+            try:
+                rows.append(orjson.loads(line))
+                index.append(i)
+            except orjson.JSONDecodeError as e:
+                if line.strip():  # blank lines (and a lone \r) are allowed, not errors
+                    self.bad(i, "invalid_json", f"the line is not valid JSON ({e})")
+        return rows, index
+
+    def _looks_valid(self, array: pa.Array) -> bool:
+        if not pa.types.is_struct(array.type) or array.null_count:
+            return False
+        fields = {f.name: i for i, f in enumerate(array.type)}
+        t = fields.get(self._text_key)
+        if t is None:
+            return False
+        text = array.field(t)
+        if not pa.types.is_string(text.type) and not pa.types.is_large_string(text.type):
+            return False
+        if text.null_count:
+            return False
+        i = fields.get(self._id_key)
+        if i is None:
+            return True
+        kind = array.type[i].type
+        return pa.types.is_string(kind) or pa.types.is_integer(kind) or pa.types.is_null(kind)
+
+    def _check_each(self, rows, index):
+        good, good_index = [], []
+        tk, ik = self._text_key, self._id_key
+        for row, i in zip(rows, index):
+            if type(row) is not dict:
+                self.bad(i, "not_object", f"the line is JSON but not an object ({type(row).__name__})")
+                continue
+            text = row.get(tk)
+            if text is None:
+                self.bad(i, "missing_text", f"the record has no {tk!r} field (or it is null)")
+                continue
+            if type(text) is not str:
+                self.bad(i, "text_not_string", f"{tk!r} is a {type(text).__name__}, not a string")
+                continue
+            rid = row.get(ik, _MISSING)
+            if type(rid) is int:
+                row[ik] = str(rid)  # as the fast path's cast would; lets int and str ids mix
+            elif rid is not _MISSING and rid is not None and type(rid) is not str:
+                self.bad(i, "bad_id", f"{ik!r} is a {type(rid).__name__}, not a string or integer")
+                continue
+            good.append(row)
+            good_index.append(i)
+        return good, good_index
+
+    def _convert(self, rows, index) -> pa.Array | None:
+        """``pa.array(rows)``, dropping (or raising for) each record whose values cannot
+        share a column with those before it, e.g. a field that is a number, then a string."""
+        while rows:
+            try:
+                return pa.array(rows)
+            except _CONVERT_ERRORS:
+                k, error = _first_failure(rows)
+                self.bad(
+                    index[k],
+                    "type_conflict",
+                    f"a value does not fit the type its field has in earlier records of the "
+                    f"batch ({error}); make the field's type consistent across records",
+                )
+                del rows[k], index[k]
+        return None
+
+    def _finish(self, table: pa.Table, index, first) -> pa.Table:
+        names = table.column_names
+        tk, ik = self._text_key, self._id_key
+        for key, name in ((tk, "text"), (ik, "id")):
+            if key != name and name in names:
+                raise BadInputError(
+                    self.path, self.line_no(first), "key_conflict",
+                    f"records have both {key!r} (read as {name!r}) and {name!r}",
+                    f"Choose another {name}_key, or remove the {name!r} field from the input.",
+                )
+        names = ["text" if n == tk else "id" if n == ik else n for n in names]
+        table = table.rename_columns(names)
+        if "id" not in names:
+            return table.add_column(0, "id", self._ids(index, first, table.num_rows))
+        col = table.column("id")
+        if not pa.types.is_string(col.type):
+            col = col.cast(pa.string())
+        if col.null_count:
+            col = pc.if_else(pc.is_null(col), self._ids(index, first, table.num_rows), col)
+        return table.set_column(names.index("id"), "id", col)
+
+    def _ids(self, index, first, n) -> pa.Array:
+        if index is None:
+            index = range(first, first + n)
+        base, start = self._base, self.line_no(0)
+        return pa.array([f"{base}:{start + i}" for i in index], pa.string())
+
+
+def _first_failure(rows: list) -> tuple[int, Exception]:
+    """The smallest k such that ``rows[: k + 1]`` does not convert, by bisection (rows[:0]
+    converts, and all rows do not)."""
+    lo, hi, error = 0, len(rows) - 1, None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        try:
+            pa.array(rows[: mid + 1])
+            lo = mid + 1
+        except _CONVERT_ERRORS as e:
+            hi, error = mid, e
+    if error is None:
+        try:
+            pa.array(rows[: lo + 1])
+        except _CONVERT_ERRORS as e:
+            error = e
+    return lo, error

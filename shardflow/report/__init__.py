@@ -1,0 +1,1 @@
+"""Report: DAG views, stats tables, HTML report."""

@@ -1,0 +1,93 @@
+"""Binding: turn a task template of the plan into a self-contained, cheap-to-ship task.
+
+A :class:`BoundTask` holds everything a worker needs and nothing it does not: the stage's
+steps as one pickled blob (shared by every task of the stage, unpickled once per worker),
+the files of its inputs, and where to put its outputs, log and marker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import cloudpickle
+
+from shardflow.plan import Plan, TaskId
+
+if TYPE_CHECKING:
+    from shardflow.graph.dag import Graph
+    from shardflow.io import InputShard
+    from shardflow.run.rundir import Marker, RunDir
+
+
+@dataclass(frozen=True)
+class BoundTask:
+    """One task, ready to run anywhere that sees the run directory.
+
+    Attributes:
+        id: The task.
+        stage_key: Content key of its stage (workers cache set-up steps by it).
+        stage_kind: ``source``, ``shard`` or ``global``.
+        output: ``sink`` or ``checkpoint``.
+        steps_blob: cloudpickle of the stage's steps, in order.
+        source_shard: The input shard, for a source stage.
+        inputs: For each input partition, its files (from the upstream markers).
+        data_paths: Where each output partition goes (checkpoint stages).
+        marker_path: Where the completion marker goes.
+        log_path: Where the task's log goes.
+        storage_options: fsspec options for the run directory.
+        attempt: 1 for the first try, 2 for the first retry, ...
+        resources: cpus, gpus and memory of the stage.
+    """
+
+    id: TaskId
+    stage_key: str
+    stage_kind: str
+    output: str
+    steps_blob: bytes
+    source_shard: "InputShard | None"
+    inputs: tuple[tuple[str, ...], ...]
+    data_paths: tuple[str, ...]
+    marker_path: str
+    log_path: str
+    storage_options: dict | None
+    attempt: int = 1
+    resources: dict[str, Any] | None = None
+
+    def retry(self) -> "BoundTask":
+        return replace(self, attempt=self.attempt + 1)
+
+
+class Binder:
+    """Binds the plan's tasks; pickles each stage's steps once."""
+
+    def __init__(self, plan: Plan, graph: "Graph", rundir: "RunDir") -> None:
+        self.plan = plan
+        self.rundir = rundir
+        self._blobs = {
+            sid: cloudpickle.dumps([graph.step(n) for n in sp.stage.steps])
+            for sid, sp in plan.stages.items()
+        }
+
+    def bind(self, tid: TaskId, markers: dict[TaskId, "Marker"]) -> BoundTask:
+        """Bind ``tid``; ``markers`` must hold the marker of every task it depends on."""
+        sp = self.plan.stages[tid.stage]
+        spec = self.plan.tasks[tid]
+        inputs = tuple(
+            tuple(f["path"] for f in markers[ref.task].parts[ref.part]) for ref in spec.inputs
+        )
+        shards = self.plan.source_shards.get(tid.stage)
+        return BoundTask(
+            id=tid,
+            stage_key=sp.key,
+            stage_kind=sp.stage.kind,
+            output=sp.stage.output,
+            steps_blob=self._blobs[tid.stage],
+            source_shard=shards[tid.shard] if shards is not None else None,
+            inputs=inputs,
+            data_paths=tuple(self.rundir.data_path(sp, tid.shard, p) for p in range(sp.n_parts)),
+            marker_path=self.rundir.marker_path(sp, tid.shard),
+            log_path=self.rundir.log_path(sp, tid.shard),
+            storage_options=self.rundir.storage_options,
+            resources={"cpus": sp.stage.cpus, "gpus": sp.stage.gpus, "memory": sp.stage.memory},
+        )

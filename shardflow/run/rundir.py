@@ -1,0 +1,146 @@
+"""The run directory: one folder that holds everything a run knows about itself.
+
+Layout::
+
+    WORKDIR/
+      run.json                 plan, stage keys, versions, the command that started the run
+      events.jsonl             append-only event log (written by the driver only)
+      lock.json                held while a run writes here
+      stats.json               merged stats of the last run
+      dag.mmd                  the stage DAG as Mermaid
+      stages/<id>-<key>/
+        done/<shard>.json      completion marker: output manifest + stats, written last
+        logs/<shard>.log       the task's log
+        data/<shard>-p<part>.arrow   checkpointed output (stages that are not sinks)
+
+A marker is written only after every file it lists is committed, so a marker is proof that
+its outputs are complete. A stage whose key changes gets a new folder; the old one stays
+reusable until deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from shardflow.io import filesystem, write_bytes_atomic
+from shardflow.plan import Plan, StagePlan, TaskId
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A parsed completion marker."""
+
+    task: TaskId
+    parts: list[list[dict[str, Any]]]  # per output partition: files with path and size
+    stats: dict[str, dict[str, Any]]
+    seconds: float
+    data: dict[str, Any]
+
+
+class RunDir:
+    """Paths and records of one run directory (local path or any fsspec URL)."""
+
+    def __init__(self, workdir: str, storage_options: dict | None = None) -> None:
+        workdir = str(workdir)
+        # Workers may start elsewhere: local paths are made absolute once, here.
+        self.url = (workdir if "://" in workdir else os.path.abspath(workdir)).rstrip("/")
+        self.storage_options = storage_options
+        self.fs, self.root = filesystem(self.url, storage_options)
+
+    # -- paths -------------------------------------------------------------------------------
+    def path(self, *parts: str) -> str:
+        return posixpath.join(self.url, *parts)
+
+    def stage_dir(self, sp: StagePlan) -> str:
+        return self.path("stages", sp.dirname)
+
+    def marker_path(self, sp: StagePlan, shard: int) -> str:
+        return posixpath.join(self.stage_dir(sp), "done", f"{shard:05d}.json")
+
+    def log_path(self, sp: StagePlan, shard: int) -> str:
+        return posixpath.join(self.stage_dir(sp), "logs", f"{shard:05d}.log")
+
+    def data_path(self, sp: StagePlan, shard: int, part: int) -> str:
+        return posixpath.join(self.stage_dir(sp), "data", f"{shard:05d}-p{part:05d}.arrow")
+
+    # -- records -----------------------------------------------------------------------------
+    def write_json(self, name: str, data: Any) -> None:
+        write_bytes_atomic(self.path(name), orjson.dumps(data, option=orjson.OPT_INDENT_2), self.storage_options)
+
+    def read_json(self, name: str) -> Any:
+        with self.fs.open(self.path(name), "rb") as f:
+            return orjson.loads(f.read())
+
+    def exists(self, name: str) -> bool:
+        return self.fs.exists(self.path(name))
+
+    def write_marker(self, sp: StagePlan, shard: int, data: dict[str, Any]) -> None:
+        write_bytes_atomic(self.marker_path(sp, shard), orjson.dumps(data), self.storage_options)
+
+    def read_marker(self, sp: StagePlan, shard: int) -> Marker | None:
+        """The task's marker if it exists and every file it lists is there with its size."""
+        path = self.marker_path(sp, shard)
+        try:
+            with self.fs.open(path, "rb") as f:
+                data = orjson.loads(f.read())
+        except FileNotFoundError:
+            return None
+        except orjson.JSONDecodeError:
+            return None  # a torn marker cannot be trusted: the task reruns
+        for part in data["parts"]:
+            for entry in part:
+                try:
+                    if self.fs.size(entry["path"]) != entry["size"]:
+                        return None
+                except FileNotFoundError:
+                    return None
+        return Marker(
+            task=TaskId(sp.id, shard),
+            parts=data["parts"],
+            stats=data["stats"],
+            seconds=data.get("seconds", 0.0),
+            data=data,
+        )
+
+    def completed(self, plan: Plan) -> dict[TaskId, Marker]:
+        """Valid markers of every task of ``plan`` (one listing per stage, not per task)."""
+        found: dict[TaskId, Marker] = {}
+        for sp in plan.stages.values():
+            done_dir = posixpath.join(self.stage_dir(sp), "done")
+            try:
+                names = {posixpath.basename(p) for p in self.fs.ls(done_dir, detail=False)}
+            except FileNotFoundError:
+                continue
+            for shard in range(sp.n_tasks):
+                if f"{shard:05d}.json" in names:
+                    marker = self.read_marker(sp, shard)
+                    if marker is not None:
+                        found[marker.task] = marker
+        return found
+
+    # -- events ------------------------------------------------------------------------------
+    def append_event(self, event: str, **fields: Any) -> None:
+        """Append one event (with time, host and pid) to events.jsonl and flush it."""
+        record = {"t": round(time.time(), 6), "event": event, "host": socket.gethostname(), "pid": os.getpid()}
+        record.update(fields)
+        line = orjson.dumps(record, default=str) + b"\n"
+        with self.fs.open(self.path("events.jsonl"), "ab") as f:
+            f.write(line)
+
+    def events(self) -> list[dict[str, Any]]:
+        try:
+            with self.fs.open(self.path("events.jsonl"), "rb") as f:
+                return [orjson.loads(line) for line in f.read().splitlines() if line.strip()]
+        except FileNotFoundError:
+            return []
+
+    def makedirs(self, sp: StagePlan) -> None:
+        for sub in ("done", "logs", "data"):
+            self.fs.makedirs(posixpath.join(self.stage_dir(sp), sub), exist_ok=True)

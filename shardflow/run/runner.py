@@ -1,0 +1,90 @@
+"""One run, start to end: lock the run directory, record it, drive the scheduler, sum up."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from shardflow._version import __version__
+from shardflow.plan import Plan
+from shardflow.run.executor import Executor
+from shardflow.run.lock import RunLock
+from shardflow.run.result import RunFailed, RunResult, RunStats, leaf_outputs
+from shardflow.run.rundir import RunDir
+from shardflow.run.scheduler import Scheduler
+
+if TYPE_CHECKING:
+    from shardflow.graph.dag import Graph
+
+
+def execute_run(
+    plan: Plan,
+    graph: "Graph",
+    rundir: RunDir,
+    executor: Executor,
+    *,
+    command: str,
+    max_retries: int = 3,
+    raise_on_failure: bool = True,
+) -> RunResult:
+    """Run ``plan`` in ``rundir`` on ``executor``; return the result or raise :class:`RunFailed`.
+
+    Args:
+        plan: The compiled plan.
+        graph: Its step graph.
+        rundir: The run directory.
+        executor: The backend.
+        command: The command that reruns this run; quoted in errors so users can resume.
+        max_retries: Retries of infrastructure failures per task.
+        raise_on_failure: Raise :class:`RunFailed` when a task failed (else return the result).
+    """
+    started = time.time()
+    rundir.fs.makedirs(rundir.url, exist_ok=True)
+    with RunLock(rundir.path("lock.json"), command):
+        rundir.write_json(
+            "run.json",
+            {"shardflow": __version__, "command": command, "started": started, "plan": plan.summary()},
+        )
+        rundir.append_event("run_start", pipeline=plan.name, tasks=len(plan.tasks), command=command)
+        outcome = Scheduler(plan, graph, rundir, executor, max_retries=max_retries).run()
+        stats = RunStats.merge(plan, outcome.markers)
+        rundir.write_json("stats.json", stats.to_dict())
+        result = RunResult(
+            workdir=rundir.url,
+            stats=stats,
+            outputs=leaf_outputs(plan, outcome.markers),
+            reused=outcome.reused,
+            ran=outcome.ran,
+            failures={str(t): f.message for t, f in outcome.failures.items()},
+            seconds=time.time() - started,
+        )
+        missing = len(plan.tasks) - len(outcome.markers)
+        status = "ok" if missing == 0 else "interrupted" if outcome.interrupted else "failed"
+        rundir.append_event(
+            "run_end", status=status, seconds=round(result.seconds, 3), ran=outcome.ran,
+            reused=outcome.reused, retries=outcome.retries, failed=len(outcome.failures), missing=missing,
+        )
+    if missing and raise_on_failure:
+        raise RunFailed(_failure_message(plan, rundir, outcome, missing, command), result)
+    return result
+
+
+def _failure_message(plan: Plan, rundir: RunDir, outcome, missing: int, command: str) -> str:
+    lines = []
+    if outcome.interrupted:
+        lines.append(f"run {plan.name!r} was interrupted: {missing} of {len(plan.tasks)} tasks are not done.")
+    else:
+        lines.append(f"run {plan.name!r} failed: {missing} of {len(plan.tasks)} tasks are not done.")
+    for tid, failure in sorted(outcome.failures.items())[:5]:
+        sp = plan.stages[tid.stage]
+        lines.append(f"  task {tid} ({failure.kind}): {failure.message}")
+        lines.append(f"    log: {rundir.log_path(sp, tid.shard)}")
+        tb = failure.traceback.strip().splitlines()
+        if tb:
+            lines.extend("    | " + line for line in tb[-6:])
+    if len(outcome.failures) > 5:
+        lines.append(f"  ... and {len(outcome.failures) - 5} more failed tasks (shardflow status {rundir.url})")
+    if outcome.blocked:
+        lines.append(f"  {len(outcome.blocked)} tasks were not started because a task they need failed.")
+    lines.append(f"Completed work is kept. Fix the cause, then resume with:\n  {command}")
+    return "\n".join(lines)

@@ -1,0 +1,220 @@
+"""The scheduler: one small loop that drives any executor through a plan.
+
+Design
+------
+The loop owns a :class:`~shardflow.run.state.SchedulerState` and changes it only through the
+pure transitions of :mod:`shardflow.run.state`. Each turn it
+
+1. submits ready tasks, highest priority first, while the executor can take them;
+2. blocks on the executor's ``wait`` ("first completed"); it never sleep-polls. The only
+   timeout it passes is the time until the next delayed retry is due;
+3. applies each completion: success -> ``finish_task`` (its dependents may become ready);
+   failure -> retry with exponential backoff if the policy allows, else ``fail_task``
+   (which blocks its dependents) and, under ``fail_fast``, ``cancel_pending``.
+
+Everything durable is written by tasks (outputs, then their marker) or appended here to the
+event log. Resume is therefore free: a rerun reads the valid markers, counts those tasks as
+done in ``start_state``, and runs the rest.
+
+Policies
+--------
+* Infrastructure failures (worker died, timeout) are retried up to ``max_retries`` times,
+  with backoff ``retry_backoff * 2**(attempt-1)`` seconds.
+* Errors in a step's code are retried only if that step says so (``retries=``), and then
+  follow its ``on_failure``: ``fail_fast`` stops taking new tasks and lets running ones
+  finish (their work is kept); ``continue`` lets independent branches go on.
+* First Ctrl-C: stop taking new tasks, let running ones finish and commit. Second: kill.
+  Either way the message names the command that resumes the run.
+
+Glossary: *bound task*, a task with its inputs resolved (see :mod:`shardflow.run.bound`);
+*marker*, the completion record a task writes last.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from shardflow.plan import Plan, TaskId
+from shardflow.run.bound import Binder, BoundTask
+from shardflow.run.executor import INFRA, Completion, Executor, TaskFailure
+from shardflow.run.rundir import Marker, RunDir
+from shardflow.run.state import (
+    SchedulerState,
+    cancel_pending,
+    fail_task,
+    finish_task,
+    next_ready,
+    start_state,
+)
+
+if TYPE_CHECKING:
+    from shardflow.graph.dag import Graph
+
+
+@dataclass
+class LoopOutcome:
+    """What the loop did: markers of every completed task, failures, and counts."""
+
+    markers: dict[TaskId, Marker]
+    failures: dict[TaskId, TaskFailure] = field(default_factory=dict)
+    blocked: set[TaskId] = field(default_factory=set)
+    cancelled: list[TaskId] = field(default_factory=list)
+    reused: int = 0
+    ran: int = 0
+    retries: int = 0
+    interrupted: bool = False
+
+
+class Scheduler:
+    """Runs a plan's tasks on an executor, recording events in the run directory.
+
+    Args:
+        plan: The compiled plan.
+        graph: The step graph (for the steps' retry and failure policies).
+        rundir: The run directory.
+        executor: Any :class:`~shardflow.run.executor.Executor`.
+        max_retries: Retries of infrastructure failures per task.
+        retry_backoff: Seconds before the first infrastructure retry.
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        graph: "Graph",
+        rundir: RunDir,
+        executor: Executor,
+        *,
+        max_retries: int = 3,
+        retry_backoff: float = 0.5,
+    ) -> None:
+        self.plan = plan
+        self.graph = graph
+        self.rundir = rundir
+        self.executor = executor
+        self.max_retries = max_retries
+        self.retry_backoff = retry_backoff
+        self._delayed: list[tuple[float, int, BoundTask]] = []  # (due time, seq, task) heap
+        self._seq = 0
+
+    def run(self) -> LoopOutcome:
+        markers = self.rundir.completed(self.plan)
+        state = start_state(self.plan, markers.keys())
+        outcome = LoopOutcome(markers=markers, reused=len(markers))
+        for tid in sorted(markers):
+            self.rundir.append_event("task_reused", task=str(tid), stage_key=self.plan.stages[tid.stage].key)
+        for sp in self.plan.stages.values():
+            self.rundir.makedirs(sp)
+        binder = Binder(self.plan, self.graph, self.rundir)
+        self.executor.start()
+        interrupts = 0
+        try:
+            while True:
+                try:
+                    self._loop(state, binder, outcome)
+                    break
+                except KeyboardInterrupt:
+                    interrupts += 1
+                    outcome.interrupted = True
+                    outcome.cancelled += cancel_pending(state)
+                    self._delayed.clear()
+                    self.rundir.append_event("interrupt", count=interrupts, running=[str(t) for t in state.running])
+                    if interrupts >= 2:
+                        break
+        finally:
+            self.executor.shutdown(force=interrupts >= 2)
+        outcome.blocked = set(state.blocked)
+        return outcome
+
+    # -- the loop ----------------------------------------------------------------------------
+    def _loop(self, state: SchedulerState, binder: Binder, outcome: LoopOutcome) -> None:
+        while not state.finished or self._delayed:
+            self._submit_ready(state, binder, outcome)
+            if not state.running:
+                if self._delayed:
+                    time.sleep(max(0.0, self._delayed[0][0] - time.monotonic()))
+                    continue
+                if state.ready:
+                    raise RuntimeError("the executor accepts no task although none is running")
+                break
+            timeout = max(0.0, self._delayed[0][0] - time.monotonic()) if self._delayed else None
+            for completion in self.executor.wait(timeout):
+                self._apply(state, completion, outcome)
+
+    def _submit_ready(self, state: SchedulerState, binder: Binder, outcome: LoopOutcome) -> None:
+        now = time.monotonic()
+        while self._delayed and self._delayed[0][0] <= now and self.executor.can_submit(self._delayed[0][2]):
+            _, _, task = heapq.heappop(self._delayed)
+            self._submit(state, task)
+        while state.ready:
+            tid = state.ready[0][2]
+            task = binder.bind(tid, outcome.markers)
+            if not self.executor.can_submit(task):
+                return
+            next_ready(state)
+            self._submit(state, task)
+
+    def _submit(self, state: SchedulerState, task: BoundTask) -> None:
+        state.running.add(task.id)
+        self.executor.submit(task)
+        self.rundir.append_event("task_start", task=str(task.id), attempt=task.attempt)
+
+    def _apply(self, state: SchedulerState, c: Completion, outcome: LoopOutcome) -> None:
+        tid = c.task.id
+        if c.failure is None:
+            sp = self.plan.stages[tid.stage]
+            marker = Marker(task=tid, parts=c.marker["parts"], stats=c.marker["stats"], seconds=c.marker["seconds"], data=c.marker)
+            outcome.markers[tid] = marker
+            outcome.ran += 1
+            finish_task(state, tid)
+            rows = sum(s.get("rows_out", 0) for s in marker.stats.values())
+            self.rundir.append_event(
+                "task_done", task=str(tid), stage_key=sp.key, attempt=c.task.attempt,
+                seconds=marker.seconds, rows_out=rows,
+            )
+            return
+        failure = c.failure
+        delay = self._retry_delay(c.task, failure)
+        self.rundir.append_event(
+            "task_failed", task=str(tid), attempt=c.task.attempt, kind=failure.kind,
+            step=failure.step, message=failure.message, retry_in=delay,
+            log=c.task.log_path,
+        )
+        state.running.discard(tid)
+        if delay is not None:
+            outcome.retries += 1
+            self._seq += 1
+            heapq.heappush(self._delayed, (time.monotonic() + delay, self._seq, c.task.retry()))
+            return
+        outcome.failures[tid] = failure
+        fail_task(state, tid, failure.message)
+        if self._policy(failure) == "fail_fast":
+            outcome.cancelled += cancel_pending(state)
+            self._delayed.clear()
+
+    def _retry_delay(self, task: BoundTask, failure: TaskFailure) -> float | None:
+        """Seconds until the retry of ``task``, or None when it must not be retried."""
+        if failure.kind == INFRA or failure.kind == "timeout":
+            limit, base = self.max_retries, self.retry_backoff
+        else:
+            options = self._step_options(failure.step)
+            if options is None:
+                return None
+            limit, base = options.retries, options.retry_backoff
+        if task.attempt > limit:
+            return None
+        return base * 2 ** (task.attempt - 1)
+
+    def _policy(self, failure: TaskFailure) -> str:
+        options = self._step_options(failure.step)
+        return options.on_failure if options is not None else "fail_fast"
+
+    def _step_options(self, name: str | None):
+        if name is None:
+            return None
+        try:
+            return self.graph.step(name).options
+        except KeyError:
+            return None

@@ -1,0 +1,139 @@
+"""Resume: a run killed at any moment and rerun gives byte-identical output; done work is kept."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import orjson
+import pytest
+
+import shardflow as sf
+from tests.conformance.pipelines import write_inputs
+from tests.helpers import file_digests
+from tests.run.slow_pipeline import build
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCRIPT = os.path.join(ROOT, "tests", "run", "slow_pipeline.py")
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp("inputs"))
+    write_inputs(root)
+    return f"{root}/main"
+
+
+@pytest.fixture(scope="module")
+def reference(inputs, tmp_path_factory):
+    base = tmp_path_factory.mktemp("reference")
+    result = build(inputs, str(base / "out")).run(workdir=str(base / "run"), tasks=6, workers=2)
+    return file_digests(_files(result.outputs), str(base / "out"))
+
+
+def _files(outputs):
+    return sorted(f for files in outputs.values() for f in files)
+
+
+def _events(workdir):
+    with open(os.path.join(workdir, "events.jsonl"), "rb") as f:
+        return [orjson.loads(line) for line in f]
+
+
+def _markers(workdir):
+    found = []
+    for dirpath, _, names in os.walk(os.path.join(workdir, "stages")):
+        if dirpath.endswith("done"):
+            found += [os.path.join(dirpath, n) for n in names]
+    return found
+
+
+def _since_last_start(events):
+    last = max(i for i, e in enumerate(events) if e["event"] == "run_start")
+    return events[last:]
+
+
+def test_sigkill_of_the_whole_run_then_rerun_is_byte_identical(inputs, reference, tmp_path):
+    out, workdir = str(tmp_path / "out"), str(tmp_path / "run")
+    env = {**os.environ, "SHARDFLOW_TEST_SLOW": "0.15", "PYTHONPATH": ROOT}
+    proc = subprocess.Popen(
+        [sys.executable, SCRIPT, inputs, out, workdir, "6", "2"], env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(_markers(workdir)) < 3:
+            assert proc.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline, "no task completed within 60 s"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its workers, at once
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    done_before = {e["task"] for e in _events(workdir) if e["event"] == "task_done"}
+    total_tasks = 6 * 3
+    assert 3 <= len(done_before) < total_tasks, "the kill must land mid-run"
+
+    # the stale lock of the killed run is taken over; completed tasks are not redone
+    result = build(inputs, out).run(workdir=workdir, tasks=6, workers=2)
+    assert file_digests(_files(result.outputs), out) == reference
+    second = _since_last_start(_events(workdir))
+    reused = {e["task"] for e in second if e["event"] == "task_reused"}
+    started = {e["task"] for e in second if e["event"] == "task_start"}
+    assert done_before <= reused
+    assert not (started & done_before), "completed tasks must not run again"
+    assert result.reused == len(reused) and result.ran == total_tasks - len(reused)
+
+
+def test_killed_worker_is_retried_and_output_is_identical(inputs, reference, tmp_path, monkeypatch):
+    monkeypatch.setenv("SHARDFLOW_TEST_SLOW", "0.1")
+    out, workdir = str(tmp_path / "out"), str(tmp_path / "run")
+    executor = sf.LocalExecutor(workers=2)
+    killed = []
+
+    def killer():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if os.path.exists(os.path.join(workdir, "events.jsonl")) and any(
+                e["event"] == "task_start" for e in _events(workdir)
+            ):
+                time.sleep(0.3)  # mid-task
+                pid = executor.worker_pids()[0]
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    result = build(inputs, out).run(workdir=workdir, executor=executor, tasks=6)
+    thread.join()
+    assert killed
+    failures = [e for e in _events(workdir) if e["event"] == "task_failed"]
+    assert failures and failures[0]["kind"] == "infra" and "killed by signal 9" in failures[0]["message"]
+    assert file_digests(_files(result.outputs), out) == reference
+
+
+def test_rerun_of_a_finished_run_does_nothing(inputs, tmp_path):
+    out, workdir = str(tmp_path / "out"), str(tmp_path / "run")
+    first = build(inputs, out).run(workdir=workdir, tasks=4, workers=2)
+    again = build(inputs, out).run(workdir=workdir, tasks=4, workers=2)
+    assert again.ran == 0 and again.reused == first.ran
+    assert again.stats.to_dict() == first.stats.to_dict(), "stats are merged from the markers"
+
+
+def test_a_damaged_output_is_recomputed(inputs, tmp_path):
+    out, workdir = str(tmp_path / "out"), str(tmp_path / "run")
+    first = build(inputs, out).run(workdir=workdir, tasks=4, workers=2)
+    victim = first.outputs["a"][1]
+    with open(victim, "ab") as f:
+        f.write(b"garbage")
+    again = build(inputs, out).run(workdir=workdir, tasks=4, workers=2)
+    assert again.ran == 1
+    assert file_digests([victim], out) == file_digests([first.outputs["a"][1]], out)
+    assert b"garbage" not in open(victim, "rb").read()[-7:]
