@@ -14,6 +14,7 @@ from shardflow.graph.step import Source
 from shardflow.plan import Plan, compile_plan
 from shardflow.report.mermaid import plan_mermaid
 from shardflow.run import RunDir, RunResult, execute_run
+from shardflow.run.hooks import HookList, RunHooks
 
 
 class Pipeline:
@@ -75,6 +76,7 @@ class Pipeline:
         max_retries: int = 3,
         storage_options: dict | None = None,
         raise_on_failure: bool = True,
+        hooks: list[RunHooks] | None = None,
     ) -> RunResult:
         """Run the pipeline; rerunning with the same workdir resumes where it stopped.
 
@@ -87,6 +89,7 @@ class Pipeline:
             max_retries: Retries of a task after an infrastructure failure (worker killed).
             storage_options: fsspec options for ``workdir``.
             raise_on_failure: Raise :class:`~shardflow.run.RunFailed` if tasks failed.
+            hooks: Extra :class:`~shardflow.run.hooks.RunHooks` told of every task event.
 
         Returns:
             A :class:`~shardflow.run.RunResult` with ``.stats`` and ``.outputs``.
@@ -109,6 +112,7 @@ class Pipeline:
             command=resume_command(),
             max_retries=max_retries,
             raise_on_failure=raise_on_failure,
+            hooks=HookList(hooks or []),
         )
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from shardflow._version import __version__
 from shardflow.plan import Plan
 from shardflow.run.executor import Executor
+from shardflow.run.hooks import RunHooks
 from shardflow.run.lock import RunLock
 from shardflow.run.result import RunFailed, RunResult, RunStats, leaf_outputs
 from shardflow.run.rundir import RunDir
@@ -26,6 +27,7 @@ def execute_run(
     command: str,
     max_retries: int = 3,
     raise_on_failure: bool = True,
+    hooks: RunHooks | None = None,
 ) -> RunResult:
     """Run ``plan`` in ``rundir`` on ``executor``; return the result or raise :class:`RunFailed`.
 
@@ -37,7 +39,9 @@ def execute_run(
         command: The command that reruns this run; quoted in errors so users can resume.
         max_retries: Retries of infrastructure failures per task.
         raise_on_failure: Raise :class:`RunFailed` when a task failed (else return the result).
+        hooks: Callbacks for progress displays (see :class:`~shardflow.run.hooks.RunHooks`).
     """
+    hooks = hooks or RunHooks()
     started = time.time()
     rundir.fs.makedirs(rundir.url, exist_ok=True)
     with RunLock(rundir.path("lock.json"), command):
@@ -46,7 +50,7 @@ def execute_run(
             {"shardflow": __version__, "command": command, "started": started, "plan": plan.summary()},
         )
         rundir.append_event("run_start", pipeline=plan.name, tasks=len(plan.tasks), command=command)
-        outcome = Scheduler(plan, graph, rundir, executor, max_retries=max_retries).run()
+        outcome = Scheduler(plan, graph, rundir, executor, max_retries=max_retries, hooks=hooks).run()
         stats = RunStats.merge(plan, outcome.markers)
         rundir.write_json("stats.json", stats.to_dict())
         result = RunResult(
@@ -64,6 +68,7 @@ def execute_run(
             "run_end", status=status, seconds=round(result.seconds, 3), ran=outcome.ran,
             reused=outcome.reused, retries=outcome.retries, failed=len(outcome.failures), missing=missing,
         )
+        hooks.on_run_end(status)
     if missing and raise_on_failure:
         raise RunFailed(_failure_message(plan, rundir, outcome, missing, command), result)
     return result

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 from shardflow.plan import Plan, TaskId
 from shardflow.run.bound import Binder, BoundTask
 from shardflow.run.executor import INFRA, Completion, Executor, TaskFailure
+from shardflow.run.hooks import RunHooks
 from shardflow.run.rundir import Marker, RunDir
 from shardflow.run.state import (
     SchedulerState,
@@ -78,6 +79,7 @@ class Scheduler:
         executor: Any :class:`~shardflow.run.executor.Executor`.
         max_retries: Retries of infrastructure failures per task.
         retry_backoff: Seconds before the first infrastructure retry.
+        hooks: Callbacks told of every task start, completion and failure.
     """
 
     def __init__(
@@ -89,6 +91,7 @@ class Scheduler:
         *,
         max_retries: int = 3,
         retry_backoff: float = 0.5,
+        hooks: RunHooks | None = None,
     ) -> None:
         self.plan = plan
         self.graph = graph
@@ -96,6 +99,7 @@ class Scheduler:
         self.executor = executor
         self.max_retries = max_retries
         self.retry_backoff = retry_backoff
+        self.hooks = hooks or RunHooks()
         self._delayed: list[tuple[float, int, BoundTask]] = []  # (due time, seq, task) heap
         self._seq = 0
 
@@ -108,6 +112,7 @@ class Scheduler:
         for sp in self.plan.stages.values():
             self.rundir.makedirs(sp)
         binder = Binder(self.plan, self.graph, self.rundir)
+        self.hooks.on_run_start(self.plan, dict(markers))
         self.executor.start()
         interrupts = 0
         try:
@@ -121,6 +126,7 @@ class Scheduler:
                     outcome.cancelled += cancel_pending(state)
                     self._delayed.clear()
                     self.rundir.append_event("interrupt", count=interrupts, running=[str(t) for t in state.running])
+                    self.hooks.on_interrupt(interrupts)
                     if interrupts >= 2:
                         break
         finally:
@@ -160,6 +166,7 @@ class Scheduler:
         state.running.add(task.id)
         self.executor.submit(task)
         self.rundir.append_event("task_start", task=str(task.id), attempt=task.attempt)
+        self.hooks.on_task_start(task.id, task.attempt)
 
     def _apply(self, state: SchedulerState, c: Completion, outcome: LoopOutcome) -> None:
         tid = c.task.id
@@ -174,6 +181,7 @@ class Scheduler:
                 "task_done", task=str(tid), stage_key=sp.key, attempt=c.task.attempt,
                 seconds=marker.seconds, rows_out=rows,
             )
+            self.hooks.on_task_done(tid, marker)
             return
         failure = c.failure
         delay = self._retry_delay(c.task, failure)
@@ -182,6 +190,7 @@ class Scheduler:
             step=failure.step, message=failure.message, retry_in=delay,
             log=c.task.log_path,
         )
+        self.hooks.on_task_failed(tid, failure, delay)
         state.running.discard(tid)
         if delay is not None:
             outcome.retries += 1
