@@ -89,7 +89,7 @@ def leaf_outputs(plan: Plan, markers: Mapping[TaskId, Marker]) -> dict[str, list
         for shard in range(sp.n_tasks):
             marker = markers.get(TaskId(sp.id, shard))
             if marker is not None:
-                files += [f["path"] for part in marker.parts for f in part]
+                files += [f["path"] for part in marker.outputs.get(leaf, []) for f in part]
         outputs[leaf] = files
     return outputs
 

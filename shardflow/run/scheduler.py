@@ -172,7 +172,7 @@ class Scheduler:
         tid = c.task.id
         if c.failure is None:
             sp = self.plan.stages[tid.stage]
-            marker = Marker(task=tid, parts=c.marker["parts"], stats=c.marker["stats"], seconds=c.marker["seconds"], data=c.marker)
+            marker = Marker.from_dict(tid, c.marker)
             outcome.markers[tid] = marker
             outcome.ran += 1
             finish_task(state, tid)
