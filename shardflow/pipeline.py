@@ -77,6 +77,7 @@ class Pipeline:
         storage_options: dict | None = None,
         raise_on_failure: bool = True,
         hooks: list[RunHooks] | None = None,
+        dry_run: bool = False,
     ) -> RunResult:
         """Run the pipeline; rerunning with the same workdir resumes where it stopped.
 
@@ -90,6 +91,9 @@ class Pipeline:
             storage_options: fsspec options for ``workdir``.
             raise_on_failure: Raise :class:`~shardflow.run.RunFailed` if tasks failed.
             hooks: Extra :class:`~shardflow.run.hooks.RunHooks` told of every task event.
+            dry_run: Push one small batch per source through the whole DAG, in one shard,
+                writing every output under ``<workdir>/dry-run/`` (wiped first) instead of
+                the real paths: a quick check that every step works on real data.
 
         Returns:
             A :class:`~shardflow.run.RunResult` with ``.stats`` and ``.outputs``.
@@ -100,6 +104,13 @@ class Pipeline:
             executor = LocalExecutor(workers=workers)
         elif workers is not None and getattr(executor, "workers", None) is None:
             executor.workers = workers
+        scratch = None
+        if dry_run:
+            workdir = f"{str(workdir).rstrip('/')}/dry-run"
+            fs = RunDir(workdir, storage_options).fs
+            if fs.exists(workdir):
+                fs.rm(workdir, recursive=True)
+            scratch, tasks = f"{workdir}/outputs", 1
         plan = self.plan(tasks)
         rundir = RunDir(workdir, storage_options)
         rundir.fs.makedirs(rundir.url, exist_ok=True)
@@ -113,6 +124,7 @@ class Pipeline:
             max_retries=max_retries,
             raise_on_failure=raise_on_failure,
             hooks=HookList(hooks or []),
+            dry_run=scratch and RunDir(scratch, storage_options).url,
         )
 
 

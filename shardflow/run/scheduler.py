@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 from shardflow.plan import Plan, TaskId
 from shardflow.run.bound import Binder, BoundTask
-from shardflow.run.executor import INFRA, Completion, Executor, TaskFailure
+from shardflow.run.executor import RETRIED_AS_INFRA, Completion, Executor, TaskFailure
 from shardflow.run.hooks import RunHooks
 from shardflow.run.rundir import Marker, RunDir
 from shardflow.run.state import (
@@ -80,6 +80,7 @@ class Scheduler:
         max_retries: Retries of infrastructure failures per task.
         retry_backoff: Seconds before the first infrastructure retry.
         hooks: Callbacks told of every task start, completion and failure.
+        dry_run: Scratch directory that sinks write to in a dry run (None: a real run).
     """
 
     def __init__(
@@ -92,6 +93,7 @@ class Scheduler:
         max_retries: int = 3,
         retry_backoff: float = 0.5,
         hooks: RunHooks | None = None,
+        dry_run: str | None = None,
     ) -> None:
         self.plan = plan
         self.graph = graph
@@ -100,6 +102,7 @@ class Scheduler:
         self.max_retries = max_retries
         self.retry_backoff = retry_backoff
         self.hooks = hooks or RunHooks()
+        self.dry_run = dry_run
         self._delayed: list[tuple[float, int, BoundTask]] = []  # (due time, seq, task) heap
         self._seq = 0
 
@@ -111,7 +114,7 @@ class Scheduler:
             self.rundir.append_event("task_reused", task=str(tid), stage_key=self.plan.stages[tid.stage].key)
         for sp in self.plan.stages.values():
             self.rundir.makedirs(sp)
-        binder = Binder(self.plan, self.graph, self.rundir)
+        binder = Binder(self.plan, self.graph, self.rundir, dry_run=self.dry_run)
         self.hooks.on_run_start(self.plan, dict(markers))
         self.executor.start()
         interrupts = 0
@@ -205,7 +208,7 @@ class Scheduler:
 
     def _retry_delay(self, task: BoundTask, failure: TaskFailure) -> float | None:
         """Seconds until the retry of ``task``, or None when it must not be retried."""
-        if failure.kind == INFRA or failure.kind == "timeout":
+        if failure.kind in RETRIED_AS_INFRA:
             limit, base = self.max_retries, self.retry_backoff
         else:
             options = self._step_options(failure.step)
