@@ -32,7 +32,11 @@ Glossary: *bound task*, a task with its inputs resolved (see :mod:`shardflow.run
 
 from __future__ import annotations
 
+import contextlib
 import heapq
+import signal
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -105,6 +109,7 @@ class Scheduler:
         self.dry_run = dry_run
         self._delayed: list[tuple[float, int, BoundTask]] = []  # (due time, seq, task) heap
         self._seq = 0
+        self._interrupts = 0
 
     def run(self) -> LoopOutcome:
         markers = self.rundir.completed(self.plan)
@@ -117,29 +122,53 @@ class Scheduler:
         binder = Binder(self.plan, self.graph, self.rundir, dry_run=self.dry_run)
         self.hooks.on_run_start(self.plan, dict(markers))
         self.executor.start()
-        interrupts = 0
+        forced = False
         try:
-            while True:
-                try:
-                    self._loop(state, binder, outcome)
-                    break
-                except KeyboardInterrupt:
-                    interrupts += 1
-                    outcome.interrupted = True
-                    outcome.cancelled += cancel_pending(state)
-                    self._delayed.clear()
-                    self.rundir.append_event("interrupt", count=interrupts, running=[str(t) for t in state.running])
-                    self.hooks.on_interrupt(interrupts)
-                    if interrupts >= 2:
-                        break
+            with self._interrupts_handled(state):
+                self._loop(state, binder, outcome)
+        except KeyboardInterrupt:
+            forced = True  # second Ctrl-C: stop now; committed tasks stay committed
         finally:
-            self.executor.shutdown(force=interrupts >= 2)
+            self.executor.shutdown(force=forced)
+        outcome.interrupted = self._interrupts > 0
+        outcome.cancelled += cancel_pending(state) if forced else []
         outcome.blocked = set(state.blocked)
         return outcome
+
+    @contextlib.contextmanager
+    def _interrupts_handled(self, state: SchedulerState):
+        """First Ctrl-C: take no new tasks, let running ones commit. Second: stop at once."""
+        self._interrupts = 0
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signals reach the main thread only; a run in a thread is stopped by its owner
+            return
+
+        def on_sigint(signum, frame):
+            self._interrupts += 1
+            self.rundir.append_event("interrupt", count=self._interrupts, running=[str(t) for t in state.running])
+            self.hooks.on_interrupt(self._interrupts)
+            if self._interrupts >= 2:
+                raise KeyboardInterrupt
+            print(
+                f"\nshardflow: stopping — no new tasks; waiting for {len(state.running)} running task(s) "
+                "to commit. Press Ctrl-C again to stop now.",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        previous = signal.signal(signal.SIGINT, on_sigint)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     # -- the loop ----------------------------------------------------------------------------
     def _loop(self, state: SchedulerState, binder: Binder, outcome: LoopOutcome) -> None:
         while not state.finished or self._delayed:
+            if self._interrupts and (state.ready or state.waiting or self._delayed):
+                outcome.cancelled += cancel_pending(state)
+                self._delayed.clear()
+                continue
             self._submit_ready(state, binder, outcome)
             if not state.running:
                 if self._delayed:
