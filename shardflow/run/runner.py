@@ -29,6 +29,8 @@ def execute_run(
     raise_on_failure: bool = True,
     hooks: RunHooks | None = None,
     dry_run: str | None = None,
+    part_rows: int | None = None,
+    verify: str = "size",
 ) -> RunResult:
     """Run ``plan`` in ``rundir`` on ``executor``; return the result or raise :class:`RunFailed`.
 
@@ -42,6 +44,8 @@ def execute_run(
         raise_on_failure: Raise :class:`RunFailed` when a task failed (else return the result).
         hooks: Callbacks for progress displays (see :class:`~shardflow.run.hooks.RunHooks`).
         dry_run: Scratch directory for a dry run's sink outputs (None: a real run).
+        part_rows: Tasks commit their outputs every this many input rows (None: once).
+        verify: ``"size"`` or ``"checksum"``: how completed outputs are checked before reuse.
     """
     hooks = hooks or RunHooks()
     started = time.time()
@@ -53,7 +57,8 @@ def execute_run(
         )
         rundir.append_event("run_start", pipeline=plan.name, tasks=len(plan.tasks), command=command)
         outcome = Scheduler(
-            plan, graph, rundir, executor, max_retries=max_retries, hooks=hooks, dry_run=dry_run
+            plan, graph, rundir, executor, max_retries=max_retries, hooks=hooks, dry_run=dry_run,
+            part_rows=part_rows, verify=verify,
         ).run()
         stats = RunStats.merge(plan, outcome.markers)
         rundir.write_json("stats.json", stats.to_dict())
