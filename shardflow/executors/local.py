@@ -11,7 +11,9 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import sys
 import traceback
+import types
 from dataclasses import dataclass
 from time import monotonic
 from multiprocessing.connection import Connection, wait
@@ -183,7 +185,15 @@ class LocalExecutor:
             name=f"shardflow-worker-{rank}",
             daemon=True,
         )
-        process.start()
+        # Workers need nothing from the user's __main__ (steps arrive cloudpickled, by value),
+        # so hide it while starting them: a script without `if __name__ == "__main__":` then
+        # works instead of making every worker re-run it.
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            process.start()
+        finally:
+            sys.modules["__main__"] = main
         child.close()
         return _Worker(rank=rank, process=process, conn=parent)
 

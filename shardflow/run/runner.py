@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from shardflow._version import __version__
 from shardflow.plan import Plan
+from shardflow.run.cleanup import remove_stale_writes, remove_task_temps
 from shardflow.run.executor import Executor
 from shardflow.run.hooks import RunHooks
 from shardflow.run.lock import RunLock
@@ -56,9 +57,14 @@ def execute_run(
             {"shardflow": __version__, "command": command, "started": started, "plan": plan.summary()},
         )
         rundir.append_event("run_start", pipeline=plan.name, tasks=len(plan.tasks), command=command)
+        if dry_run is None:
+            removed = remove_stale_writes(plan, graph, rundir)
+            if removed:
+                rundir.append_event("stale_temporaries_removed", count=removed)
         outcome = Scheduler(
             plan, graph, rundir, executor, max_retries=max_retries, hooks=hooks, dry_run=dry_run,
             part_rows=part_rows, verify=verify,
+            cleaner=lambda tid: remove_task_temps(plan, graph, rundir, tid),
         ).run()
         stats = RunStats.merge(plan, outcome.markers)
         rundir.write_json("stats.json", stats.to_dict())

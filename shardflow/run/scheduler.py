@@ -39,7 +39,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from shardflow.plan import Plan, TaskId
 from shardflow.run.bound import Binder, BoundTask
@@ -88,6 +88,8 @@ class Scheduler:
         part_rows: Tasks commit their outputs every this many input rows (None: once).
         verify: How completed outputs are checked before they are reused: ``"size"``
             (each file exists with its recorded size) or ``"checksum"`` (also its CRC-32).
+        cleaner: Called with a failed task's id before it is retried or given up on, to
+            remove what its attempt left uncommitted.
     """
 
     def __init__(
@@ -103,6 +105,7 @@ class Scheduler:
         dry_run: str | None = None,
         part_rows: int | None = None,
         verify: str = "size",
+        cleaner: Callable[[TaskId], object] | None = None,
     ) -> None:
         self.plan = plan
         self.graph = graph
@@ -114,6 +117,7 @@ class Scheduler:
         self.dry_run = dry_run
         self.part_rows = part_rows
         self.verify = verify
+        self.cleaner = cleaner
         self._delayed: list[tuple[float, int, BoundTask]] = []  # (due time, seq, task) heap
         self._seq = 0
         self._interrupts = 0
@@ -223,6 +227,8 @@ class Scheduler:
             self.hooks.on_task_done(tid, marker)
             return
         failure = c.failure
+        if self.cleaner is not None:
+            self.cleaner(tid)
         delay = self._retry_delay(c.task, failure)
         self.rundir.append_event(
             "task_failed", task=str(tid), attempt=c.task.attempt, kind=failure.kind,
