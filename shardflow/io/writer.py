@@ -45,6 +45,13 @@ class Writer:
         self._write(table)
         self.rows += table.num_rows
 
+    @property
+    def bytes_written(self) -> int:
+        """Bytes written to storage so far: what a size limit (rollover) measures. Data a
+        format still buffers (a compressor's block, a Parquet row group) counts once flushed,
+        unless the format estimates it (see ``ParquetWriter``)."""
+        return self._pending.stream.tell() if not self._pending.stream.closed else 0
+
     def close(self) -> FileInfo:
         """Finishes the file and commits it atomically; returns the committed file.
 
