@@ -179,7 +179,7 @@ class FileSource(Source):
 
 def name_columns(table: pa.Table, path: str, text_key: str, id_key: str, first_row: int) -> pa.Table:
     """Rename ``text_key`` to ``text`` and ``id_key`` to ``id`` (a string column); records
-    without an id get ``<file name>:<row>`` (0-based row of the file), whatever the sharding.
+    without an id (null or empty) get ``<file name>:<row>`` (0-based row of the file), whatever the sharding.
 
     Raises:
         BadInputError: The text column is missing or not a string column.
@@ -204,6 +204,7 @@ def name_columns(table: pa.Table, path: str, text_key: str, id_key: str, first_r
     col = table.column("id")
     if not pa.types.is_string(col.type):
         col = col.cast(pa.string())
-    if col.null_count:
-        col = pc.if_else(pc.is_null(col), generated, col)
+    missing = pc.or_kleene(pc.is_null(col), pc.equal(col, ""))  # an empty CSV field is no id
+    if pc.any(missing).as_py():
+        col = pc.if_else(missing, generated, col)
     return table.set_column(table.column_names.index("id"), "id", col)

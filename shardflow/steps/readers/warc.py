@@ -58,7 +58,7 @@ class WarcReader(FileSource):
                 if rows:
                     yield pa.Table.from_pylist(rows)
                     rows = []
-                self.bad(skipped, piece.path, None, "corrupt_warc", f"the WARC file is damaged ({e}); records before it were read")
+                self.bad(skipped, piece.path, None, "corrupt_warc", f"the WARC file is damaged ({str(e).strip()}); records before it were read")
         if rows:
             yield pa.Table.from_pylist(rows)
 

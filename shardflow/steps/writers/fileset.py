@@ -28,7 +28,8 @@ class FileSetWriter(Writer):
         open_file: Opens an io writer for a full path.
         max_file_size: Start a new part once a file holds this many bytes (None: never).
             Rows go in slices that halve as a part fills up, so a part ends within about
-            one row of the limit (compressed output: within the compressor's buffer).
+            one row of the limit; compressed output is measured after flushing the
+            compressor, so the limit applies to the compressed size.
         storage_options: fsspec options for ``directory``.
     """
 
@@ -63,13 +64,13 @@ class FileSetWriter(Writer):
         guess = max(1.0, table.nbytes / max(n, 1))  # bytes per row until a file says better
         while offset < n:
             writer = self._writer(key)
-            size = writer.bytes_written
+            size = writer.flushed_size()
             per_row = size / writer.rows if writer.rows and size else guess
             # Half of what still fits: slices shrink to single rows as the limit nears.
             take = max(1, int((self._max - size) / per_row / 2))
             writer.write(table.slice(offset, take))
             offset += take
-            if writer.bytes_written >= self._max:
+            if writer.flushed_size() >= self._max:
                 self._roll(key)
 
     def _writer(self, key: tuple) -> FileWriter:
