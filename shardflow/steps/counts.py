@@ -13,7 +13,7 @@ MEASURES = ("words", "lines", "chars")
 
 
 class CountText(Transform):
-    """Add ``n_words``, ``n_lines`` and ``n_chars`` columns (int64), computed with Arrow.
+    """Add ``n_words``, ``n_lines`` and ``n_chars`` columns (int64).
 
     * words: runs of non-whitespace characters (``len(text.split())``);
     * lines: ``\\n``-separated lines; a final newline does not start a line, and an empty
@@ -57,11 +57,9 @@ class CountText(Transform):
 
 
 def _words(text):
-    # Splitting yields an empty piece for leading or trailing whitespace: trim first, and
-    # give an all-whitespace text no words.
-    trimmed = pc.utf8_trim_whitespace(text)
-    pieces = pc.list_value_length(pc.utf8_split_whitespace(trimmed))
-    return pc.if_else(pc.equal(pc.utf8_length(trimmed), 0), 0, pieces)
+    # CPython's str.split is as fast as any columnar way tried (Arrow's split builds a string
+    # per word; a numpy pass over the UTF-8 bytes only tied with it), and exact by definition.
+    return pa.array([len(t.split()) if t is not None else None for t in text.to_pylist()], pa.int64())
 
 
 def _lines(text):

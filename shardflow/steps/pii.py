@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import pyarrow as pa
 
@@ -25,8 +25,16 @@ EMAIL = re.compile(
     r"01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?|[A-Za-z0-9-]*[A-Za-z0-9]:)])"
 )
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)"
-# Not preceded by a digit or "digit.", not followed by a digit or ".digit".
-IPV4 = re.compile(rf"(?<![0-9])(?<![0-9]\.)(?:{_OCTET}\.){{3}}{_OCTET}(?![0-9])(?!\.[0-9])")
+IPV4 = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
+# Speed: Python's re scans fastest for a pattern that opens with a plain character class and
+# has no lookbehind. So candidates are found loosely, then checked: a strict match standing
+# alone (no digit or "digit." before it, no digit or ".digit" after). No valid address can
+# hide inside a rejected candidate: its first character would follow a digit or "digit.".
+_IP_CANDIDATE = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}")
+# An email never holds whitespace, so it lies within a whitespace-delimited word with an "@";
+# running EMAIL on those words alone gives the same matches, without trying every position
+# of every other word.
+_EMAIL_WORD = re.compile(r"[^\s@]*@\S*")
 
 EMAIL_REPLACEMENTS = ("email@example.com", "firstname.lastname@example.org")
 IP_REPLACEMENTS = ("22.214.171.124", "126.96.36.199", "188.8.131.52", "184.108.40.206", "220.127.116.11", "18.104.22.168")
@@ -75,12 +83,24 @@ class RedactPii(Transform):
         """The redacted text, and how many emails and IPs were replaced."""
         n_emails = n_ips = 0
         if self.emails and "@" in text:  # the cheap test skips the regex for most documents
-            text, n_emails = _substitute(EMAIL, text, self.email_replacement, None)
+            text, n_emails = _substitute(text, _email_spans(text), self.email_replacement)
         if self.ips and "." in text:
-            text, n_ips = _substitute(IPV4, text, self.ip_replacement, self._is_pii_ip)
+            text, n_ips = _substitute(text, self._ip_spans(text), self.ip_replacement)
         return text, n_emails, n_ips
 
-    def _is_pii_ip(self, address: str) -> bool:
+    def _ip_spans(self, text: str) -> Iterator[tuple[int, int]]:
+        for match in _IP_CANDIDATE.finditer(text):
+            if self._is_pii_ip(text, *match.span()):
+                yield match.span()
+
+    def _is_pii_ip(self, text: str, start: int, end: int) -> bool:
+        if not IPV4.fullmatch(text, start, end):
+            return False
+        if start and (text[start - 1].isdigit() or (text[start - 1] == "." and start > 1 and text[start - 2].isdigit())):
+            return False
+        if end < len(text) and (text[end].isdigit() or (text[end] == "." and end + 1 < len(text) and text[end + 1].isdigit())):
+            return False
+        address = text[start:end]
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
@@ -106,18 +126,24 @@ class RedactPii(Transform):
         return batch.set_column(index, self.text_column, pa.array(out, batch.schema.field(index).type))
 
 
-def _substitute(pattern: re.Pattern, text: str, replacements: tuple[str, ...], valid) -> tuple[str, int]:
-    count = 0
+def _email_spans(text: str) -> Iterator[tuple[int, int]]:
+    for word in _EMAIL_WORD.finditer(text):
+        offset = word.start()
+        for match in EMAIL.finditer(word.group(0)):
+            yield offset + match.start(), offset + match.end()
 
-    def replace(match: re.Match) -> str:
-        nonlocal count
-        found = match.group(0)
-        if valid is not None and not valid(found):
-            return found
+
+def _substitute(text: str, spans: Iterable[tuple[int, int]], replacements: tuple[str, ...]) -> tuple[str, int]:
+    """Replace the spans (in order, not overlapping), cycling through ``replacements``."""
+    pieces, last, count = [], 0, 0
+    for start, end in spans:
+        pieces += (text[last:start], replacements[count % len(replacements)])
         count += 1
-        return replacements[(count - 1) % len(replacements)]
-
-    return pattern.sub(replace, text), count
+        last = end
+    if not count:
+        return text, 0
+    pieces.append(text[last:])
+    return "".join(pieces), count
 
 
 def _as_tuple(value: str | Sequence[str]) -> tuple[str, ...]:
