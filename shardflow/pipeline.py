@@ -13,6 +13,7 @@ from shardflow.graph import Graph, building, validate
 from shardflow.graph.step import Source
 from shardflow.plan import Plan, compile_plan
 from shardflow.report.mermaid import plan_mermaid
+from shardflow.report.progress import make_progress
 from shardflow.run import RunDir, RunResult, execute_run
 from shardflow.run.hooks import HookList, RunHooks
 
@@ -77,6 +78,7 @@ class Pipeline:
         storage_options: dict | None = None,
         raise_on_failure: bool = True,
         hooks: list[RunHooks] | None = None,
+        progress: bool | str | RunHooks = "auto",
     ) -> RunResult:
         """Run the pipeline; rerunning with the same workdir resumes where it stopped.
 
@@ -90,6 +92,10 @@ class Pipeline:
             storage_options: fsspec options for ``workdir``.
             raise_on_failure: Raise :class:`~shardflow.run.RunFailed` if tasks failed.
             hooks: Extra :class:`~shardflow.run.hooks.RunHooks` told of every task event.
+            progress: Progress on stderr: ``"auto"`` (live on a terminal, plain lines every
+                30 s in CI or when stderr is not a terminal), ``True``, ``"live"``,
+                ``"log"``, ``False``, or your own hook (see
+                :func:`~shardflow.report.progress.make_progress`).
 
         Returns:
             A :class:`~shardflow.run.RunResult` with ``.stats`` and ``.outputs``.
@@ -112,7 +118,7 @@ class Pipeline:
             command=resume_command(),
             max_retries=max_retries,
             raise_on_failure=raise_on_failure,
-            hooks=HookList(hooks or []),
+            hooks=HookList([h for h in [make_progress(progress), *(hooks or [])] if h is not None]),
         )
 
 

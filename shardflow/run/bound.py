@@ -38,6 +38,7 @@ class BoundTask:
         storage_options: fsspec options for the run directory.
         attempt: 1 for the first try, 2 for the first retry, ...
         resources: cpus, gpus and memory of the stage.
+        input_bytes: Stored size of what it reads (its shard, or its input files).
     """
 
     id: TaskId
@@ -53,6 +54,7 @@ class BoundTask:
     storage_options: dict | None
     attempt: int = 1
     resources: dict[str, Any] | None = None
+    input_bytes: int = 0
 
     def retry(self) -> "BoundTask":
         return replace(self, attempt=self.attempt + 1)
@@ -73,9 +75,8 @@ class Binder:
         """Bind ``tid``; ``markers`` must hold the marker of every task it depends on."""
         sp = self.plan.stages[tid.stage]
         spec = self.plan.tasks[tid]
-        inputs = tuple(
-            tuple(f["path"] for f in markers[ref.task].parts[ref.part]) for ref in spec.inputs
-        )
+        files = [markers[ref.task].parts[ref.part] for ref in spec.inputs]
+        inputs = tuple(tuple(f["path"] for f in part) for part in files)
         shards = self.plan.source_shards.get(tid.stage)
         return BoundTask(
             id=tid,
@@ -90,4 +91,5 @@ class Binder:
             log_path=self.rundir.log_path(sp, tid.shard),
             storage_options=self.rundir.storage_options,
             resources={"cpus": sp.stage.cpus, "gpus": sp.stage.gpus, "memory": sp.stage.memory},
+            input_bytes=shards[tid.shard].nbytes if shards is not None else sum(f["size"] for part in files for f in part),
         )

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 from shardflow._version import __version__
 from shardflow.plan import Plan
 from shardflow.run.executor import Executor
-from shardflow.run.hooks import RunHooks
+from shardflow.run.hooks import HookList, RunHooks
 from shardflow.run.lock import RunLock
 from shardflow.run.result import RunFailed, RunResult, RunStats, leaf_outputs
 from shardflow.run.rundir import RunDir
 from shardflow.run.scheduler import Scheduler
+from shardflow.run.stage_events import StageEvents
 
 if TYPE_CHECKING:
     from shardflow.graph.dag import Graph
@@ -41,7 +42,7 @@ def execute_run(
         raise_on_failure: Raise :class:`RunFailed` when a task failed (else return the result).
         hooks: Callbacks for progress displays (see :class:`~shardflow.run.hooks.RunHooks`).
     """
-    hooks = hooks or RunHooks()
+    hooks = HookList([StageEvents(rundir), hooks or RunHooks()])
     started = time.time()
     rundir.fs.makedirs(rundir.url, exist_ok=True)
     with RunLock(rundir.path("lock.json"), command):

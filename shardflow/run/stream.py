@@ -6,11 +6,36 @@ The engine counts rows with ``num_rows`` and never looks inside a row.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Iterable, Iterator
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from shardflow.graph.stats import LENGTH_BINS_PER_OCTAVE, StepStats
 from shardflow.graph.step import Step, Transform
+
+
+def length_histogram(table: pa.Table) -> Counter:
+    """Histogram of the ``text`` column's lengths in characters (empty if there is none)."""
+    if "text" not in table.column_names:
+        return Counter()
+    column = table.column("text")
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return Counter()
+    lengths = pc.utf8_length(column).to_numpy(zero_copy_only=False)
+    lengths = lengths[~np.isnan(lengths)] if lengths.dtype.kind == "f" else lengths  # nulls
+    with np.errstate(divide="ignore"):
+        bins = np.where(lengths > 0, np.floor(np.log2(np.maximum(lengths, 1)) * LENGTH_BINS_PER_OCTAVE), -1)
+    values, counts = np.unique(bins.astype(np.int64), return_counts=True)
+    return Counter(dict(zip(values.tolist(), counts.tolist())))
+
+
+def emitted(stats: StepStats, table: pa.Table) -> None:
+    """Count ``table`` as output of the step: rows and their length histogram."""
+    stats.rows_out += table.num_rows
+    stats.lengths.update(length_histogram(table))
 
 
 def as_tables(result: pa.Table | pa.RecordBatch | Iterable[pa.Table] | None) -> Iterator[pa.Table]:
@@ -39,7 +64,7 @@ def counted_source(step: Step, batches: Iterable[pa.Table]) -> Iterator[pa.Table
             return
         step.stats.seconds += time.perf_counter() - t0
         for t in as_tables(table):
-            step.stats.rows_out += t.num_rows
+            emitted(step.stats, t)
             yield t
 
 
@@ -52,13 +77,13 @@ def apply(step: Transform, batches: Iterable[pa.Table]) -> Iterator[pa.Table]:
         out = list(as_tables(step.process(batch)))
         stats.seconds += time.perf_counter() - t0
         for t in out:
-            stats.rows_out += t.num_rows
+            emitted(stats, t)
             yield t
     t0 = time.perf_counter()
     out = list(as_tables(step.finish()))
     stats.seconds += time.perf_counter() - t0
     for t in out:
-        stats.rows_out += t.num_rows
+        emitted(stats, t)
         yield t
 
 

@@ -24,7 +24,7 @@ from shardflow.graph.stats import StepStats
 from shardflow.graph.step import Sink, Step, Writer
 from shardflow.io import FileInfo, IpcWriter, read_ipc, write_bytes_atomic
 from shardflow.run.bound import BoundTask
-from shardflow.run.stream import apply, as_tables, concat, counted_source, rebatch, split_rows
+from shardflow.run.stream import apply, as_tables, concat, counted_source, emitted, length_histogram, rebatch, split_rows
 from shardflow.run.tasklog import task_log
 
 
@@ -145,7 +145,7 @@ def execute(task: BoundTask, steps: list[Step]) -> list[list[dict[str, Any]]]:
         out = list(as_tables(_guarded(head, "process_all", as_tables(head.process_all(inputs())))))
         head.stats.seconds += time.perf_counter() - t0
         whole = concat(out) if out else pa.table({})
-        head.stats.rows_out += whole.num_rows
+        emitted(head.stats, whole)
         stream = iter([whole] if whole.num_rows else [])
     else:
         stream = _read_inputs(task)
@@ -159,6 +159,7 @@ def execute(task: BoundTask, steps: list[Step]) -> list[list[dict[str, Any]]]:
         def counted(s: Iterator[pa.Table]) -> Iterator[pa.Table]:
             for t in s:
                 sink.stats.rows_in += t.num_rows
+                sink.stats.lengths.update(length_histogram(t))
                 yield t
         infos, rows = _write(lambda: sink.open_writer(task.id.shard), _guarded(sink, "write", counted(stream)), sink.stats)
         sink.stats.rows_out += rows
@@ -198,6 +199,9 @@ def run_task(task: BoundTask, cache: StepCache, randomize_start: float = 0.0) ->
             "attempt": task.attempt,
             "parts": parts,
             "stats": {s.name: s.stats.to_dict() for s in steps},
+            # Bytes read (input files or shard, as stored) and written, for throughput displays.
+            "bytes_in": task.input_bytes,
+            "bytes_out": sum(f["size"] for part in parts for f in part),
             "seconds": round(time.time() - started, 6),
             "started": started,
             "host": socket.gethostname(),
