@@ -121,12 +121,21 @@ def _latest_run(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return events[starts[-1]:] if starts else events
 
 
-def run_status(workdir: str) -> RunStatus:
-    """Read ``workdir`` back (one listing per stage, one read of the event log)."""
+def run_status(workdir: str, plan: dict[str, Any] | None = None) -> RunStatus:
+    """Read ``workdir`` back (one listing per stage, one read of the event log).
+
+    Args:
+        workdir: The run directory.
+        plan: A plan summary to check against the directory instead of the one in its
+            run.json (``shardflow plan --workdir``: what of *this* plan is already done).
+    """
     rundir = RunDir(workdir)
-    if not rundir.exists("run.json"):
+    if plan is not None:
+        info = {**(rundir.read_json("run.json") if rundir.exists("run.json") else {}), "plan": plan}
+    elif not rundir.exists("run.json"):
         raise FileNotFoundError(f"{rundir.url} is not a shardflow run directory (no run.json)")
-    info = rundir.read_json("run.json")
+    else:
+        info = rundir.read_json("run.json")
     events = _latest_run(rundir.events())
     holder = live_holder(rundir.path("lock.json")) if "://" not in rundir.url else None
     last: dict[str, dict] = {}

@@ -9,7 +9,6 @@ import time
 from collections import Counter
 from typing import Iterable, Iterator
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -24,12 +23,11 @@ def length_histogram(table: pa.Table) -> Counter:
     column = table.column("text")
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         return Counter()
-    lengths = pc.utf8_length(column).to_numpy(zero_copy_only=False)
-    lengths = lengths[~np.isnan(lengths)] if lengths.dtype.kind == "f" else lengths  # nulls
-    with np.errstate(divide="ignore"):
-        bins = np.where(lengths > 0, np.floor(np.log2(np.maximum(lengths, 1)) * LENGTH_BINS_PER_OCTAVE), -1)
-    values, counts = np.unique(bins.astype(np.int64), return_counts=True)
-    return Counter(dict(zip(values.tolist(), counts.tolist())))
+    lengths = pc.drop_null(pc.utf8_length(column))
+    # log2(0) is -inf; empty texts get bin -1 instead.
+    scaled = pc.floor(pc.multiply(pc.log2(lengths), LENGTH_BINS_PER_OCTAVE))
+    bins = pc.if_else(pc.greater(lengths, 0), scaled, -1.0).cast(pa.int64())
+    return Counter({item["values"].as_py(): item["counts"].as_py() for item in pc.value_counts(bins)})
 
 
 def emitted(stats: StepStats, table: pa.Table) -> None:
