@@ -9,6 +9,7 @@ import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape as rich_escape
 from rich.table import Table
 
 from shardflow.graph import PipelineError
@@ -61,7 +62,8 @@ def run(file: str, workdir: str | None, tasks: int | None, workers: int | None) 
             max_retries=defaults.get("max_retries", 3),
         )
     except RunFailed as exc:
-        console.print(f"[red]{exc}[/red]", highlight=False)
+        # soft_wrap: never break the resume command, so that it can be copied as it is.
+        console.print(f"[red]{rich_escape(str(exc))}[/red]", highlight=False, soft_wrap=True)
         sys.exit(1)
     console.print(stats_table(result.stats.to_dict()))
     console.print(f"done in {result.seconds:.1f}s: {result.ran} tasks run, {result.reused} reused; workdir {result.workdir}")
@@ -128,8 +130,9 @@ def status(workdir: str) -> None:
                       ", ".join(s.failed))
     console.print(table)
     for task, ev in sorted(st.failures.items()):
-        console.print(f"[red]{task}[/red] ({ev.get('kind')}): {ev.get('message')}\n  log: {ev.get('log')}", highlight=False)
-    console.print("\n".join(st.todo()), highlight=False)
+        console.print(f"[red]{task}[/red] ({ev.get('kind')}): {ev.get('message')}\n  log: {ev.get('log')}",
+                      highlight=False, soft_wrap=True)
+    console.print("\n".join(st.todo()), highlight=False, soft_wrap=True, markup=False)
 
 
 @main.command()

@@ -5,6 +5,7 @@ It is the only place that knows all three layers, so no lower layer imports a hi
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from typing import Any
@@ -125,7 +126,7 @@ class Pipeline:
 def resume_command() -> str:
     """The command line that started this process: rerunning it resumes the run."""
     argv = list(sys.argv) or ["python"]
-    if argv[0].endswith("shardflow") or argv[0].endswith("__main__.py"):
+    if argv[0].endswith("shardflow") or argv[0].endswith(os.path.join("shardflow", "__main__.py")):
         return shlex.join(["shardflow", *argv[1:]])
     if argv[0] in ("", "-c"):
         return "rerun the same Python code with the same workdir"
