@@ -29,11 +29,11 @@ def build(corpus: str, out: str) -> sf.Pipeline:
     with sf.Pipeline("corpus_three_branches") as p:
         docs = read_jsonl([os.path.join(corpus, s, "*.jsonl.gz") for s in ("en_docs", "en_dict", "en_man")])
         clean = docs >> filter_rows(
-            lambda d: (True,) if len(d["text"].strip()) >= 50 else (False, "shorter than 50 chars"), name="clean")
+            lambda d: True if len(d["text"].strip()) >= 50 else (False, "shorter than 50 chars"), name="clean")
         clean >> filter_rows(lambda d: len(d["text"]) > 2000, name="long") >> write_jsonl(
             f"{out}/long", compression="zstd", name="long_out")
         ascii_docs = clean >> filter_rows(
-            lambda d: (True,) if ascii_ratio(d["text"]) > 0.98 else (False, "non-ascii text"), name="ascii")
+            lambda d: True if ascii_ratio(d["text"]) > 0.98 else (False, "non-ascii text"), name="ascii")
         ascii_docs >> map_rows(lambda d: {**d, "n_words": len(d["text"].split())}, name="count_words") >> write_parquet(
             f"{out}/ascii", name="ascii_out")
         clean >> filter_rows(lambda d: len(d["text"]) < 500, name="short") >> write_jsonl(f"{out}/short", name="short_out")

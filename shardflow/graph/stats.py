@@ -1,8 +1,9 @@
 """Per-step counters: rows in and out, rows dropped by reason, time, custom counts.
 
 One :class:`StepStats` exists per step per task; the engine merges them across tasks.
-Each step also keeps a histogram of the lengths of the documents it emitted, so a report can
-show the length distribution before and after any filter without reading the data again.
+Sources and sinks also keep a histogram of the lengths of the documents they read or wrote,
+so a report can show the length distribution before and after filtering without reading the
+data again.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ class StepStats:
         counters: Free counters a step may add (``stats.count("tokens", n)``).
         seconds: Wall time spent inside the step's own methods.
         tasks: How many tasks these counters cover.
-        lengths: Histogram of the ``text`` lengths (characters) of the rows the step
-            emitted (a sink: wrote), by bin (see :data:`LENGTH_BINS_PER_OCTAVE`).
+        lengths: Histogram of the ``text`` lengths (characters) of the rows a source read
+            or a sink wrote, by bin (see :data:`LENGTH_BINS_PER_OCTAVE`); empty for
+            other steps.
     """
 
     rows_in: int = 0

@@ -24,7 +24,7 @@ from shardflow.graph.stats import StepStats
 from shardflow.graph.step import Sink, Step, Writer
 from shardflow.io import FileInfo, IpcWriter, read_ipc, write_bytes_atomic
 from shardflow.run.bound import BoundTask
-from shardflow.run.stream import apply, as_tables, concat, counted_source, emitted, length_histogram, rebatch, split_rows
+from shardflow.run.stream import apply, as_tables, concat, counted_source, length_histogram, rebatch, split_rows
 from shardflow.run.tasklog import task_log
 
 
@@ -145,7 +145,7 @@ def execute(task: BoundTask, steps: list[Step]) -> list[list[dict[str, Any]]]:
         out = list(as_tables(_guarded(head, "process_all", as_tables(head.process_all(inputs())))))
         head.stats.seconds += time.perf_counter() - t0
         whole = concat(out) if out else pa.table({})
-        emitted(head.stats, whole)
+        head.stats.rows_out += whole.num_rows
         stream = iter([whole] if whole.num_rows else [])
     else:
         stream = _read_inputs(task)
