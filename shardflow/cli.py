@@ -9,7 +9,6 @@ import sys
 
 import click
 from rich.console import Console
-from rich.markup import escape as rich_escape
 from rich.table import Table
 
 from shardflow.graph import PipelineError
@@ -23,6 +22,7 @@ from shardflow.report.events import KINDS, filter_events, format_event, log_tail
 from shardflow.run import RunDir, RunFailed
 
 console = Console()
+errors = Console(stderr=True)
 
 
 def load_pipeline(path: str) -> tuple[Pipeline, dict]:
@@ -63,8 +63,8 @@ def run(file: str, workdir: str | None, tasks: int | None, workers: int | None) 
         )
     except RunFailed as exc:
         # soft_wrap: never break the resume command, so that it can be copied as it is.
-        console.print(f"[red]{rich_escape(str(exc))}[/red]", highlight=False, soft_wrap=True)
-        sys.exit(1)
+        errors.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(130 if not exc.result.failures and "interrupted" in str(exc) else 1)
     console.print(stats_table(result.stats.to_dict()))
     console.print(f"done in {result.seconds:.1f}s: {result.ran} tasks run, {result.reused} reused; workdir {result.workdir}")
     for leaf, files in result.outputs.items():

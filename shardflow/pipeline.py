@@ -79,6 +79,7 @@ class Pipeline:
         storage_options: dict | None = None,
         raise_on_failure: bool = True,
         hooks: list[RunHooks] | None = None,
+        dry_run: bool = False,
         progress: bool | str | RunHooks = "auto",
     ) -> RunResult:
         """Run the pipeline; rerunning with the same workdir resumes where it stopped.
@@ -93,6 +94,9 @@ class Pipeline:
             storage_options: fsspec options for ``workdir``.
             raise_on_failure: Raise :class:`~shardflow.run.RunFailed` if tasks failed.
             hooks: Extra :class:`~shardflow.run.hooks.RunHooks` told of every task event.
+            dry_run: Push one small batch per source through the whole DAG, in one shard,
+                writing every output under ``<workdir>/dry-run/`` (wiped first) instead of
+                the real paths: a quick check that every step works on real data.
             progress: Progress on stderr: ``"auto"`` (live on a terminal, plain lines every
                 30 s in CI or when stderr is not a terminal), ``True``, ``"live"``,
                 ``"log"``, ``False``, or your own hook (see
@@ -107,6 +111,13 @@ class Pipeline:
             executor = LocalExecutor(workers=workers)
         elif workers is not None and getattr(executor, "workers", None) is None:
             executor.workers = workers
+        scratch = None
+        if dry_run:
+            workdir = f"{str(workdir).rstrip('/')}/dry-run"
+            fs = RunDir(workdir, storage_options).fs
+            if fs.exists(workdir):
+                fs.rm(workdir, recursive=True)
+            scratch, tasks = f"{workdir}/outputs", 1
         plan = self.plan(tasks)
         rundir = RunDir(workdir, storage_options)
         rundir.fs.makedirs(rundir.url, exist_ok=True)
@@ -120,6 +131,7 @@ class Pipeline:
             max_retries=max_retries,
             raise_on_failure=raise_on_failure,
             hooks=HookList([h for h in [make_progress(progress), *(hooks or [])] if h is not None]),
+            dry_run=scratch and RunDir(scratch, storage_options).url,
         )
 
 

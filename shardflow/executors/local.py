@@ -17,7 +17,8 @@ from multiprocessing.connection import Connection, wait
 from typing import Sequence
 
 from shardflow.run.bound import BoundTask
-from shardflow.run.executor import INFRA, STEP, Completion, TaskFailure
+from shardflow.executors.watchdog import MEMORY_EXIT_CODE, MemoryWatchdog
+from shardflow.run.executor import INFRA, MEMORY, STEP, Completion, TaskFailure
 
 
 def _worker_main(conn: Connection, rank: int, gpu_ids: str | None, randomize_start: float) -> None:
@@ -30,6 +31,7 @@ def _worker_main(conn: Connection, rank: int, gpu_ids: str | None, randomize_sta
     from shardflow.run.task_runner import StepCache, StepError, run_task
 
     cache = StepCache()
+    watchdog = MemoryWatchdog()
     while True:
         try:
             task = conn.recv()
@@ -37,12 +39,15 @@ def _worker_main(conn: Connection, rank: int, gpu_ids: str | None, randomize_sta
             return
         if task is None:
             return
+        watchdog.watch((task.resources or {}).get("memory"))
         try:
             conn.send(("ok", run_task(task, cache, randomize_start)))
         except StepError as exc:
             conn.send(("fail", TaskFailure(STEP, str(exc), exc.traceback, exc.step)))
         except BaseException as exc:  # noqa: BLE001 - reported to the driver, never lost
             conn.send(("fail", TaskFailure(STEP, f"{type(exc).__name__}: {exc}", traceback.format_exc())))
+        finally:
+            watchdog.watch(None)
 
 
 @dataclass
@@ -166,9 +171,15 @@ class LocalExecutor:
         # No answer: the worker died mid-task. Replace it and report an infrastructure failure.
         worker.process.join(timeout=5)
         code = worker.process.exitcode
-        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
         self._pool[self._pool.index(worker)] = self._spawn(worker.rank)
         worker.conn.close()
+        if code == MEMORY_EXIT_CODE:
+            limit = (task.resources or {}).get("memory") or 0
+            return Completion(task, failure=TaskFailure(
+                MEMORY, f"task went over its memory limit of {limit >> 20} MB and was stopped "
+                f"(worker {worker.rank}, pid {worker.process.pid}); raise memory= on the step or "
+                "process smaller batches"))
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
         return Completion(
             task,
             failure=TaskFailure(INFRA, f"worker {worker.rank} (pid {worker.process.pid}) died: {how}"),

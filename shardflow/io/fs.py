@@ -104,9 +104,11 @@ def _expand_one(fs: fsspec.AbstractFileSystem, path: str) -> list[tuple[str, int
         want_hidden = "/." in "/" + path[len(base) :].lstrip("/")
         out = []
         for name, info in fs.glob(path, detail=True).items():
+            if not _visible(name[len(base) :], want_hidden):
+                continue
             if info.get("type") == "directory":
                 out.extend(_walk(fs, name))
-            elif _visible(name[len(base) :], want_hidden):
+            else:
                 out.append((name, _size(fs, name, info)))
         return out
     if fs.isdir(path):

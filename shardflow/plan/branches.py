@@ -9,16 +9,17 @@ from ``run.json`` alike.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 
-def stage_branches(stages: Iterable[tuple[str, Sequence[str]]]) -> dict[str, str | None]:
+def stage_branches(stages: Iterable[tuple[str, Sequence[Any]]]) -> dict[str, str | None]:
     """Map each stage id to the id of the stage that starts its branch (None: on no branch).
 
     Args:
-        stages: ``(id, inputs)`` of every stage, in topological order.
+        stages: ``(id, inputs)`` of every stage, in topological order; an input is a stage
+            id or a ``(stage id, exit)`` pair.
     """
-    stages = list(stages)
+    stages = [(sid, [i if isinstance(i, str) else i[0] for i in inputs]) for sid, inputs in stages]
     readers = Counter(up for _, inputs in stages for up in inputs)
     branch: dict[str, str | None] = {}
     for sid, inputs in stages:

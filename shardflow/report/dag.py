@@ -37,8 +37,10 @@ class DagNode:
         id: The stage id.
         steps: Its steps, in order.
         inputs: Ids of the stages it reads.
+        edge_labels: Per input, a label for the edge (a router's route), or "".
         kind: ``source``, ``shard`` or ``global``.
-        output: ``sink`` or ``checkpoint``.
+        sinks: Its sinks (steps writing files).
+        checkpoint: Whether it materializes output in the run directory for other stages.
         tasks: Its task count.
         branch: Id of the stage that starts its branch, or None.
         state: Its state in a run (see :data:`shardflow.report.status.STATES`), or None.
@@ -48,8 +50,10 @@ class DagNode:
     id: str
     steps: tuple[str, ...]
     inputs: tuple[str, ...]
+    edge_labels: tuple[str, ...]
     kind: str
-    output: str
+    sinks: tuple[str, ...]
+    checkpoint: bool
     tasks: int
     branch: str | None
     state: str | None = None
@@ -59,10 +63,15 @@ class DagNode:
     def badges(self) -> list[str]:
         """Words that say what the stage is: its kind, checkpoint or sink, and its branch."""
         words = [{"source": "source", "global": "global step", "shard": "shard-wise"}[self.kind]]
-        words.append("checkpoint" if self.output == "checkpoint" else "sink")
+        words += self.outputs
         if self.branch:
             words.append(f"branch {self.branch}")
         return words
+
+    @property
+    def outputs(self) -> list[str]:
+        """``checkpoint`` and / or ``sink``: what leaves the stage."""
+        return (["checkpoint"] if self.checkpoint else []) + (["sink"] if self.sinks else [])
 
     @property
     def fill(self) -> str:
@@ -95,9 +104,11 @@ def dag_nodes(plan: "Plan | Mapping[str, Any]", states: "Mapping[str, StageStatu
         nodes.append(DagNode(
             id=s["id"],
             steps=tuple(s["steps"]),
-            inputs=tuple(s["inputs"]),
+            inputs=tuple(i if isinstance(i, str) else i[0] for i in s["inputs"]),
+            edge_labels=tuple("" if isinstance(i, str) or ":" not in i[1] else i[1].split(":", 1)[1] for i in s["inputs"]),
             kind=s["kind"],
-            output=s["output"],
+            sinks=tuple(s.get("sinks", ())),
+            checkpoint=any(e not in s.get("sinks", ()) for e in s.get("exits", ())),
             tasks=s["tasks"],
             branch=branches.get(s["id"]),
             state=status.state if status is not None else None,

@@ -62,7 +62,7 @@ def _lines(node: DagNode) -> list[tuple[str, str]]:
 
 def _shape(node: DagNode, x: float, y: float, w: float, h: float) -> str:
     """The node's outline: parallelogram (source), hexagon (global) or rounded box."""
-    dash = ' stroke-dasharray="6 3"' if node.output == "checkpoint" else ""
+    dash = ' stroke-dasharray="6 3"' if node.checkpoint else ""
     style = f'fill="{node.fill}" stroke="{node.stroke}" stroke-width="2"{dash}'
     if node.kind == "source":
         k = 10
@@ -72,7 +72,7 @@ def _shape(node: DagNode, x: float, y: float, w: float, h: float) -> str:
         pts = [(x + k, y), (x + w - k, y), (x + w, y + h / 2), (x + w - k, y + h), (x + k, y + h), (x, y + h / 2)]
     else:
         outline = f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="6" {style}/>'
-        if node.output == "sink":  # a second border: a sink is where data leaves the pipeline
+        if node.sinks:  # a second border: a sink is where data leaves the pipeline
             outline += (f'<rect x="{x + 3:.1f}" y="{y + 3:.1f}" width="{w - 6:.1f}" height="{h - 6:.1f}" '
                         f'rx="4" fill="none" stroke="{node.stroke}" stroke-width="1"/>')
         return outline
@@ -142,7 +142,7 @@ def plan_svg(plan: "Plan | Mapping[str, Any]", states: "Mapping[str, StageStatus
         cx, cy = at(node.id)
         box = vertices[node.id].view
         x, y = cx - box.w / 2, cy - box.h / 2
-        classes = " ".join(["stage", node.kind, node.output] + ([node.state] if node.state else []))
+        classes = " ".join(["stage", node.kind, *node.outputs] + ([node.state] if node.state else []))
         parts.append(f'<g class="{classes}" data-stage="{escape(node.id)}" data-state="{node.state or ""}">')
         parts.append(f"<title>{escape(node.id)}: {escape(', '.join(node.badges))}</title>")
         parts.append(_shape(node, x, y, box.w, box.h))

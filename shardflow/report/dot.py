@@ -30,7 +30,7 @@ def plan_dot(plan: "Plan | Mapping[str, Any]", states: "Mapping[str, StageStatus
     ]
     for node in nodes:
         label = "\n".join([node.id, " → ".join(node.steps), node.progress, " · ".join(node.badges)])
-        style = ["filled"] + (["dashed"] if node.output == "checkpoint" else [])
+        style = ["filled"] + (["dashed"] if node.checkpoint else [])
         attrs = {
             "label": label,
             "shape": SHAPES[node.kind],
@@ -38,13 +38,14 @@ def plan_dot(plan: "Plan | Mapping[str, Any]", states: "Mapping[str, StageStatus
             "fillcolor": node.fill,
             "color": node.stroke,
             "penwidth": "2",
-            "peripheries": "2" if node.output == "sink" else "1",
-            "class": " ".join([node.kind, node.output] + ([node.state] if node.state else [])),
+            "peripheries": "2" if node.sinks else "1",
+            "class": " ".join([node.kind, *node.outputs] + ([node.state] if node.state else [])),
         }
         body = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in attrs.items())
         lines.append(f"  {json.dumps(node.id)} [{body}];")
     for node in nodes:
-        for up in node.inputs:
-            lines.append(f"  {json.dumps(up)} -> {json.dumps(node.id)};")
+        for up, label in zip(node.inputs, node.edge_labels):
+            attrs = f" [label={json.dumps(label)}]" if label else ""
+            lines.append(f"  {json.dumps(up)} -> {json.dumps(node.id)}{attrs};")
     lines.append("}")
     return "\n".join(lines) + "\n"

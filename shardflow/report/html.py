@@ -147,12 +147,13 @@ def plan_html(plan: Any, states: dict | None = None) -> str:
     """
     summary_ = plan.summary() if hasattr(plan, "summary") else plan
     rows = "".join(
-        f"<tr><td>{escape(s['id'])}</td><td>{escape(' → '.join(s['steps']))}</td><td>{escape(', '.join(s['inputs']) or '-')}</td>"
-        f"<td>{s['kind']}</td><td>{s['output']}</td><td class=\"num\">{s['tasks']}</td><td>{escape(s['reason'])}</td>"
+        f"<tr><td>{escape(s['id'])}</td><td>{escape(' → '.join(s['steps']))}</td>"
+        f"<td>{escape(', '.join(i if isinstance(i, str) else i[0] for i in s['inputs']) or '-')}</td>"
+        f"<td>{s['kind']}</td><td>{escape(', '.join(s.get('exits', [])))}</td><td class=\"num\">{s['tasks']}</td><td>{escape(s['reason'])}</td>"
         f"<td><code>{s['key']}</code></td></tr>"
         for s in summary_["stages"])
     body = (f"<section><h1>{escape(summary_['name'])}</h1><p>{len(summary_['stages'])} stages, {summary_['tasks']} tasks</p>"
             f"{legend()}<div class=\"dagbox\">{plan_svg(summary_, states)}</div></section>"
-            "<section><h2>Stages</h2><table><tr><th>stage</th><th>steps</th><th>reads</th><th>kind</th><th>output</th>"
+            "<section><h2>Stages</h2><table><tr><th>stage</th><th>steps</th><th>reads</th><th>kind</th><th>exits</th>"
             f"<th>tasks</th><th>why a stage</th><th>key</th></tr>{rows}</table></section>")
     return page(f"shardflow plan: {summary_['name']}", body)

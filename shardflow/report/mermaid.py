@@ -19,17 +19,17 @@ SHAPES = {"source": ("[/", "/]"), "global": ("{{", "}}"), "shard": ("[", "]")}
 
 def plan_mermaid(plan: "Plan | Mapping[str, Any]", states: "Mapping[str, StageStatus] | None" = None) -> str:
     """Render ``plan`` (or its run.json summary) as a Mermaid flowchart, states optional."""
-    lines = ["flowchart TB"]
+    lines = ["flowchart LR"]
     nodes = dag_nodes(plan, states)
     for node in nodes:
         left, right = SHAPES[node.kind]
         label = "<br/>".join([f"<b>{node.id}</b>", " → ".join(node.steps), node.progress, " · ".join(node.badges)])
         lines.append(f'  {_node(node.id)}{left}"{label.replace(chr(34), "#quot;")}"{right}')
-        classes = [node.output] + ([node.state] if node.state else [])
+        classes = node.outputs + ([node.state] if node.state else [])
         lines.append(f"  class {_node(node.id)} {','.join(classes)}")
     for node in nodes:
-        for up in node.inputs:
-            lines.append(f"  {_node(up)} --> {_node(node.id)}")
+        for up, label in zip(node.inputs, node.edge_labels):
+            lines.append(f"  {_node(up)} -->{f'|{label}|' if label else ''} {_node(node.id)}")
     lines.append("  classDef checkpoint stroke-width:3px,stroke-dasharray: 4 2")
     lines.append("  classDef sink stroke-width:3px")
     for state, fill in STATE_FILL.items():

@@ -54,10 +54,10 @@ def length_histograms(data: "RunData") -> str:
     series = []
     for name, s in data.stats.items():
         st = stages[data.step_stage[name]]
-        first, last = st["steps"][0], st["steps"][-1]
+        first = st["steps"][0]
         if st["kind"] == "source" and name == first:
             series.append((f"read: {name}", s["lengths"]))
-        elif st["output"] == "sink" and name == last:
+        elif name in st.get("sinks", ()):
             series.append((f"written: {name}", s["lengths"]))
     series = [(label, h) for label, h in series if h]
     if not series:

@@ -96,7 +96,7 @@ class RunStatus:
     def todo(self) -> list[str]:
         """What is left to do, in plain sentences, ending with the command that resumes."""
         if not self.left:
-            return ["All tasks are done; rerunning reuses every one of them."]
+            return ["all tasks done; rerunning reuses every one of them."]
         failed = sum(len(st.failed) for st in self.stages)
         running = sum(len(st.running) for st in self.stages)
         lines = []

@@ -11,7 +11,7 @@ Layout::
       stages/<id>-<key>/
         done/<shard>.json      completion marker: output manifest + stats, written last
         logs/<shard>.log       the task's log
-        data/<shard>-p<part>.arrow   checkpointed output (stages that are not sinks)
+        data/<exit>/<shard>-p<part>.arrow   checkpointed output of each exit that is not a sink
 
 A marker is written only after every file it lists is committed, so a marker is proof that
 its outputs are complete. A stage whose key changes gets a new folder; the old one stays
@@ -35,13 +35,38 @@ from shardflow.plan import Plan, StagePlan, TaskId
 
 @dataclass(frozen=True)
 class Marker:
-    """A parsed completion marker."""
+    """A parsed completion marker.
+
+    Attributes:
+        task: The task.
+        outputs: Per exit, per output partition, the files (``{"path", "size"}``) committed.
+        side: Side outputs (rejected rows) committed with the task.
+        stats: Per-step stats of the task.
+        seconds: Wall time of the task.
+        data: The whole marker as stored.
+    """
 
     task: TaskId
-    parts: list[list[dict[str, Any]]]  # per output partition: files with path and size
+    outputs: dict[str, list[list[dict[str, Any]]]]
+    side: list[dict[str, Any]]
     stats: dict[str, dict[str, Any]]
     seconds: float
     data: dict[str, Any]
+
+    @classmethod
+    def from_dict(cls, task: TaskId, data: dict[str, Any]) -> "Marker":
+        return cls(
+            task=task,
+            outputs=data["outputs"],
+            side=data.get("side", []),
+            stats=data["stats"],
+            seconds=data.get("seconds", 0.0),
+            data=data,
+        )
+
+    def files(self) -> list[dict[str, Any]]:
+        """Every file the marker vouches for."""
+        return [f for parts in self.outputs.values() for part in parts for f in part] + list(self.side)
 
 
 class RunDir:
@@ -67,8 +92,8 @@ class RunDir:
     def log_path(self, sp: StagePlan, shard: int) -> str:
         return posixpath.join(self.stage_dir(sp), "logs", f"{shard:05d}.log")
 
-    def data_path(self, sp: StagePlan, shard: int, part: int) -> str:
-        return posixpath.join(self.stage_dir(sp), "data", f"{shard:05d}-p{part:05d}.arrow")
+    def data_path(self, sp: StagePlan, exit: str, shard: int, part: int) -> str:
+        return posixpath.join(self.stage_dir(sp), "data", exit.replace(":", "--"), f"{shard:05d}-p{part:05d}.arrow")
 
     # -- records -----------------------------------------------------------------------------
     def write_json(self, name: str, data: Any) -> None:
@@ -94,20 +119,16 @@ class RunDir:
             return None
         except orjson.JSONDecodeError:
             return None  # a torn marker cannot be trusted: the task reruns
-        for part in data["parts"]:
-            for entry in part:
-                try:
-                    if self.fs.size(entry["path"]) != entry["size"]:
-                        return None
-                except FileNotFoundError:
+        if data.get("stage_key") != sp.key or "outputs" not in data:
+            return None
+        marker = Marker.from_dict(TaskId(sp.id, shard), data)
+        for entry in marker.files():
+            try:
+                if self.fs.size(entry["path"]) != entry["size"]:
                     return None
-        return Marker(
-            task=TaskId(sp.id, shard),
-            parts=data["parts"],
-            stats=data["stats"],
-            seconds=data.get("seconds", 0.0),
-            data=data,
-        )
+            except FileNotFoundError:
+                return None
+        return marker
 
     def completed(self, plan: Plan) -> dict[TaskId, Marker]:
         """Valid markers of every task of ``plan`` (one listing per stage, not per task)."""

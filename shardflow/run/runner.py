@@ -10,7 +10,7 @@ from shardflow.plan import Plan
 from shardflow.run.executor import Executor
 from shardflow.run.hooks import HookList, RunHooks
 from shardflow.run.lock import RunLock
-from shardflow.run.result import RunFailed, RunResult, RunStats, leaf_outputs
+from shardflow.run.result import RunFailed, RunResult, RunStats, branch_status, leaf_outputs
 from shardflow.run.rundir import RunDir
 from shardflow.run.scheduler import Scheduler
 from shardflow.run.stage_events import StageEvents
@@ -29,6 +29,7 @@ def execute_run(
     max_retries: int = 3,
     raise_on_failure: bool = True,
     hooks: RunHooks | None = None,
+    dry_run: str | None = None,
 ) -> RunResult:
     """Run ``plan`` in ``rundir`` on ``executor``; return the result or raise :class:`RunFailed`.
 
@@ -41,6 +42,7 @@ def execute_run(
         max_retries: Retries of infrastructure failures per task.
         raise_on_failure: Raise :class:`RunFailed` when a task failed (else return the result).
         hooks: Callbacks for progress displays (see :class:`~shardflow.run.hooks.RunHooks`).
+        dry_run: Scratch directory for a dry run's sink outputs (None: a real run).
     """
     hooks = HookList([StageEvents(rundir), hooks or RunHooks()])
     started = time.time()
@@ -51,13 +53,16 @@ def execute_run(
             {"shardflow": __version__, "command": command, "started": started, "plan": plan.summary()},
         )
         rundir.append_event("run_start", pipeline=plan.name, tasks=len(plan.tasks), command=command)
-        outcome = Scheduler(plan, graph, rundir, executor, max_retries=max_retries, hooks=hooks).run()
+        outcome = Scheduler(
+            plan, graph, rundir, executor, max_retries=max_retries, hooks=hooks, dry_run=dry_run
+        ).run()
         stats = RunStats.merge(plan, outcome.markers)
         rundir.write_json("stats.json", stats.to_dict())
         result = RunResult(
             workdir=rundir.url,
             stats=stats,
             outputs=leaf_outputs(plan, outcome.markers),
+            branches=branch_status(plan, outcome.markers, set(outcome.failures)),
             reused=outcome.reused,
             ran=outcome.ran,
             failures={str(t): f.message for t, f in outcome.failures.items()},

@@ -28,7 +28,7 @@ class Clock:
 
 
 def _marker(stage: str, shard: int, stats: dict, bytes_in: int) -> Marker:
-    return Marker(TaskId(stage, shard), parts=[], stats=stats, seconds=1.0,
+    return Marker(TaskId(stage, shard), outputs={}, side={}, stats=stats, seconds=1.0,
                   data={"bytes_in": bytes_in, "bytes_out": 0})
 
 
