@@ -80,6 +80,8 @@ class Pipeline:
         raise_on_failure: bool = True,
         hooks: list[RunHooks] | None = None,
         dry_run: bool = False,
+        part_rows: int | None = None,
+        verify: str = "size",
         progress: bool | str | RunHooks = "auto",
     ) -> RunResult:
         """Run the pipeline; rerunning with the same workdir resumes where it stopped.
@@ -97,6 +99,11 @@ class Pipeline:
             dry_run: Push one small batch per source through the whole DAG, in one shard,
                 writing every output under ``<workdir>/dry-run/`` (wiped first) instead of
                 the real paths: a quick check that every step works on real data.
+            part_rows: Commit each task's outputs every this many input rows, with a
+                progress record, so a killed task resumes from its last part instead of
+                from zero (files of later parts get a ``-pNNNNN`` suffix). None: one part.
+            verify: How completed outputs are checked before reuse: ``"size"`` (cheap) or
+                ``"checksum"`` (reads every output and compares its CRC-32).
             progress: Progress on stderr: ``"auto"`` (live on a terminal, plain lines every
                 30 s in CI or when stderr is not a terminal), ``True``, ``"live"``,
                 ``"log"``, ``False``, or your own hook (see
@@ -118,6 +125,10 @@ class Pipeline:
             if fs.exists(workdir):
                 fs.rm(workdir, recursive=True)
             scratch, tasks = f"{workdir}/outputs", 1
+        if verify not in ("size", "checksum"):
+            raise ValueError(f"verify={verify!r}: use 'size' or 'checksum'")
+        if part_rows is not None and part_rows <= 0:
+            raise ValueError(f"part_rows={part_rows} must be a positive number of rows")
         plan = self.plan(tasks)
         rundir = RunDir(workdir, storage_options)
         rundir.fs.makedirs(rundir.url, exist_ok=True)
@@ -132,6 +143,8 @@ class Pipeline:
             raise_on_failure=raise_on_failure,
             hooks=HookList([h for h in [make_progress(progress), *(hooks or [])] if h is not None]),
             dry_run=scratch and RunDir(scratch, storage_options).url,
+            part_rows=part_rows,
+            verify=verify,
         )
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from shardflow._version import __version__
 from shardflow.plan import Plan
+from shardflow.run.cleanup import remove_stale_writes, remove_task_temps
 from shardflow.run.executor import Executor
 from shardflow.run.hooks import HookList, RunHooks
 from shardflow.run.lock import RunLock
@@ -30,6 +31,8 @@ def execute_run(
     raise_on_failure: bool = True,
     hooks: RunHooks | None = None,
     dry_run: str | None = None,
+    part_rows: int | None = None,
+    verify: str = "size",
 ) -> RunResult:
     """Run ``plan`` in ``rundir`` on ``executor``; return the result or raise :class:`RunFailed`.
 
@@ -43,6 +46,8 @@ def execute_run(
         raise_on_failure: Raise :class:`RunFailed` when a task failed (else return the result).
         hooks: Callbacks for progress displays (see :class:`~shardflow.run.hooks.RunHooks`).
         dry_run: Scratch directory for a dry run's sink outputs (None: a real run).
+        part_rows: Tasks commit their outputs every this many input rows (None: once).
+        verify: ``"size"`` or ``"checksum"``: how completed outputs are checked before reuse.
     """
     hooks = HookList([StageEvents(rundir), hooks or RunHooks()])
     started = time.time()
@@ -53,8 +58,14 @@ def execute_run(
             {"shardflow": __version__, "command": command, "started": started, "plan": plan.summary()},
         )
         rundir.append_event("run_start", pipeline=plan.name, tasks=len(plan.tasks), command=command)
+        if dry_run is None:
+            removed = remove_stale_writes(plan, graph, rundir)
+            if removed:
+                rundir.append_event("stale_temporaries_removed", count=removed)
         outcome = Scheduler(
-            plan, graph, rundir, executor, max_retries=max_retries, hooks=hooks, dry_run=dry_run
+            plan, graph, rundir, executor, max_retries=max_retries, hooks=hooks, dry_run=dry_run,
+            part_rows=part_rows, verify=verify,
+            cleaner=lambda tid: remove_task_temps(plan, graph, rundir, tid),
         ).run()
         stats = RunStats.merge(plan, outcome.markers)
         rundir.write_json("stats.json", stats.to_dict())

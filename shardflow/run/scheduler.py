@@ -39,7 +39,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from shardflow.plan import Plan, TaskId
 from shardflow.run.bound import Binder, BoundTask
@@ -85,6 +85,11 @@ class Scheduler:
         retry_backoff: Seconds before the first infrastructure retry.
         hooks: Callbacks told of every task start, completion and failure.
         dry_run: Scratch directory that sinks write to in a dry run (None: a real run).
+        part_rows: Tasks commit their outputs every this many input rows (None: once).
+        verify: How completed outputs are checked before they are reused: ``"size"``
+            (each file exists with its recorded size) or ``"checksum"`` (also its CRC-32).
+        cleaner: Called with a failed task's id before it is retried or given up on, to
+            remove what its attempt left uncommitted.
     """
 
     def __init__(
@@ -98,6 +103,9 @@ class Scheduler:
         retry_backoff: float = 0.5,
         hooks: RunHooks | None = None,
         dry_run: str | None = None,
+        part_rows: int | None = None,
+        verify: str = "size",
+        cleaner: Callable[[TaskId], object] | None = None,
     ) -> None:
         self.plan = plan
         self.graph = graph
@@ -107,20 +115,23 @@ class Scheduler:
         self.retry_backoff = retry_backoff
         self.hooks = hooks or RunHooks()
         self.dry_run = dry_run
+        self.part_rows = part_rows
+        self.verify = verify
+        self.cleaner = cleaner
         self._delayed: list[tuple[float, int, BoundTask]] = []  # (due time, seq, task) heap
         self._seq = 0
         self._submitted: dict[TaskId, float] = {}  # wall time of each running task's submission
         self._interrupts = 0
 
     def run(self) -> LoopOutcome:
-        markers = self.rundir.completed(self.plan)
+        markers = self.rundir.completed(self.plan, verify=self.verify)
         state = start_state(self.plan, markers.keys())
         outcome = LoopOutcome(markers=markers, reused=len(markers))
         for tid in sorted(markers):
             self.rundir.append_event("task_reused", task=str(tid), stage_key=self.plan.stages[tid.stage].key)
         for sp in self.plan.stages.values():
             self.rundir.makedirs(sp)
-        binder = Binder(self.plan, self.graph, self.rundir, dry_run=self.dry_run)
+        binder = Binder(self.plan, self.graph, self.rundir, dry_run=self.dry_run, part_rows=self.part_rows)
         self.hooks.on_run_start(self.plan, dict(markers))
         self.executor.start()
         forced = False
@@ -220,6 +231,8 @@ class Scheduler:
             self.hooks.on_task_done(tid, marker)
             return
         failure = c.failure
+        if self.cleaner is not None:
+            self.cleaner(tid)
         delay = self._retry_delay(c.task, failure)
         submitted = self._submitted.pop(tid, None)
         self.rundir.append_event(
