@@ -8,7 +8,6 @@ large run by reading only the markers that are new since its last look.
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,7 +148,3 @@ def load_run(workdir: str, cache: MarkerCache | None = None, log_lines: int = 20
         events=rundir.events(),
     )
 
-
-def shard_of(task: str) -> str:
-    """The shard part of ``stage/shard``."""
-    return posixpath.basename(task)
