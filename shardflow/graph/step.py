@@ -311,7 +311,8 @@ class Writer:
     def write(self, table: pa.Table) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def close(self) -> "FileInfo | None":  # pragma: no cover - interface
+    def close(self) -> "FileInfo | list[FileInfo] | None":  # pragma: no cover - interface
+        """Commit; return the file written, or every file (a sink that partitions or rolls over)."""
         raise NotImplementedError
 
     def abort(self) -> None:  # pragma: no cover - interface
