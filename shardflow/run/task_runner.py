@@ -169,6 +169,9 @@ def run_task(task: BoundTask, cache: StepCache, randomize_start: float = 0.0) ->
             "outputs": outputs,
             "side": side,
             "stats": {s.name: s.stats.to_dict() for s in steps},
+            # Bytes read (its shard or input files, as stored) and written, for throughput displays.
+            "bytes_in": task.input_bytes,
+            "bytes_out": sum(f["size"] for parts in outputs.values() for part in parts for f in part),
             "seconds": round(time.time() - started, 6),
             "started": started,
             "host": socket.gethostname(),
