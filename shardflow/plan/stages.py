@@ -32,6 +32,8 @@ class Stage:
         cpus: CPU cores one task needs (the most any of its steps asks for).
         gpus: GPUs one task needs.
         memory: Memory limit of one task in bytes, or None.
+        broadcast: A global stage whose output every shard of its readers gets whole
+            (see :class:`~shardflow.graph.step.GlobalStep`).
     """
 
     id: str
@@ -43,6 +45,7 @@ class Stage:
     cpus: float = 1
     gpus: float = 0
     memory: int | None = None
+    broadcast: bool = False
 
 
 def _resources(step: "Step") -> tuple[float, float, int | None]:
@@ -108,6 +111,7 @@ def build_stages(graph: "Graph") -> list[Stage]:
                 cpus=cpus,
                 gpus=gpus,
                 memory=min(mems) if mems else None,
+                broadcast=isinstance(head, GlobalStep) and head.broadcast,
             )
         )
     return stages

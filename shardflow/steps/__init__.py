@@ -1,10 +1,33 @@
 """The step library: readers, writers and row/batch transforms."""
 
+from shardflow.steps.dedup import (
+    ExactDedup,
+    MinhashClusters,
+    MinhashFilter,
+    MinhashSignatures,
+    exact_dedup,
+    minhash_clusters,
+    minhash_dedup,
+    minhash_filter,
+    minhash_signatures,
+)
 from shardflow.steps.jsonl import JsonlReader, JsonlSink, read_jsonl, write_jsonl
+from shardflow.steps.langid import LanguageId, language_id
 from shardflow.steps.parquet import ParquetReader, ParquetSink, read_parquet, write_parquet
 from shardflow.steps.rows import FilterRows, MapBatches, MapRows, filter_rows, map_batches, map_rows
 
 __all__ = [
+    "ExactDedup",
+    "LanguageId",
+    "MinhashClusters",
+    "MinhashFilter",
+    "MinhashSignatures",
+    "exact_dedup",
+    "language_id",
+    "minhash_clusters",
+    "minhash_dedup",
+    "minhash_filter",
+    "minhash_signatures",
     "FilterRows",
     "JsonlReader",
     "JsonlSink",
