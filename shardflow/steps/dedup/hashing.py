@@ -7,8 +7,8 @@ Everything is numpy over whole batches; no Python loop runs per word or per shin
   :mod:`~shardflow.steps.dedup.normalize`).
 * A shingle is ``ngram`` consecutive words of one document, hashed the same way from its word
   hashes. A document shorter than ``ngram`` words has one shingle: all its words.
-* Permutation ``i`` of the MinHash is ``x -> a_i * x + b_i (mod 2**64)`` with odd ``a_i``: a
-  bijection of 64-bit values, applied to already mixed shingle hashes. ``a`` and ``b`` come
+* Permutation ``i`` of the MinHash is ``x -> a_i * x + b_i (mod 2**32)`` with odd ``a_i``: a
+  bijection of 32-bit values, applied to the top 32 bits of the mixed shingle hashes. ``a`` and ``b`` come
   from ``numpy.random.default_rng(seed)``, so a seed gives the same signatures everywhere.
 * A band hash mixes the ``rows`` values of one band; two documents share a bucket in band
   ``b`` when their band-``b`` hashes are equal.
@@ -104,19 +104,24 @@ def shingle_hashes(words: np.ndarray, counts: np.ndarray, ngram: int) -> tuple[n
 
 
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``(a, b)`` coefficients of ``num_perm`` MinHash permutations for ``seed``."""
+    """The ``(a, b)`` uint32 coefficients of ``num_perm`` MinHash permutations for ``seed``."""
     rng = np.random.default_rng(seed)
-    a = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64) * _U64(2) + _U64(1)
-    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
+    a = rng.integers(0, 2**31, size=num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = rng.integers(0, 2**32, size=num_perm, dtype=np.uint32)
     return a, b
 
 
 def signatures(shingles: np.ndarray, counts: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """MinHash signatures, one row of ``len(a)`` uint64 per document with ``counts > 0``."""
+    """MinHash signatures, one row of ``len(a)`` uint32 per document with ``counts > 0``.
+
+    The permutations work on the top 32 bits of the (mixed) shingle hashes: 32-bit lanes
+    halve the memory traffic of the (shingles x permutations) matrix, the bulk of the cost.
+    """
     docs = np.flatnonzero(counts)
-    out = np.empty((len(docs), len(a)), dtype=_U64)
+    out = np.empty((len(docs), len(a)), dtype=np.uint32)
     ends = np.cumsum(counts[docs])
     starts = ends - counts[docs]
+    high = (shingles >> _U64(32)).astype(np.uint32)
     per_chunk = max(1, _CHUNK_CELLS // len(a))
     i = 0
     while i < len(docs):
@@ -124,7 +129,7 @@ def signatures(shingles: np.ndarray, counts: np.ndarray, a: np.ndarray, b: np.nd
         j = max(i + 1, int(np.searchsorted(ends, starts[i] + per_chunk, side="right")))
         lo, hi = starts[i], ends[j - 1]
         with np.errstate(over="ignore"):
-            values = shingles[lo:hi, None] * a[None, :] + b[None, :]
+            values = high[lo:hi, None] * a[None, :] + b[None, :]
         out[i:j] = np.minimum.reduceat(values, starts[i:j] - lo, axis=0)
         i = j
     return out
@@ -132,7 +137,7 @@ def signatures(shingles: np.ndarray, counts: np.ndarray, a: np.ndarray, b: np.nd
 
 def band_hashes(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """Hash each band of ``rows`` signature values: ``(docs, bands)`` uint64."""
-    cut = sigs[:, : bands * rows].reshape(len(sigs), bands, rows)
+    cut = sigs[:, : bands * rows].reshape(len(sigs), bands, rows).astype(_U64)
     acc = np.zeros((len(sigs), bands), dtype=_U64)
     with np.errstate(over="ignore"):
         for r, weight in enumerate(_powers(_SHINGLE_BASE, rows)):
