@@ -104,7 +104,8 @@ def read_jsonl(
             yield table
     if corrupt:
         # Report where reading stopped: the first line not read in full.
-        parser.bad(first, "corrupt_compressed", f"{corrupt[0].detail}; lines before it were read")
+        detail = f"{corrupt[0].detail}; the lines before this one were read"
+        parser.bad(first, "corrupt_compressed", detail, corrupt[0].hint)
 
 
 def _until_corrupt(lines, corrupt: list) -> Iterator[list[bytes]]:

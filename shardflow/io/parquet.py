@@ -23,6 +23,8 @@ from .schema import conform, unify
 from .shards import Piece
 from .writer import Writer
 
+# Failures to reach the file are not damage in it: they propagate as they are.
+_ACCESS_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError)
 _CORRUPT_HINT = "The file is not valid Parquet (damaged or cut short): re-create it."
 
 
@@ -64,7 +66,7 @@ def read_parquet(
                 if batch.num_rows:
                     yield pa.Table.from_batches([batch])
         except (pa.ArrowInvalid, OSError) as e:
-            if isinstance(e, FileNotFoundError):
+            if isinstance(e, _ACCESS_ERRORS):
                 raise
             raise BadInputError(piece.path, None, "corrupt_parquet", str(e), _CORRUPT_HINT) from e
     finally:

@@ -81,9 +81,12 @@ class Plan:
                     "id": sp.id,
                     "key": sp.key,
                     "steps": list(sp.stage.steps),
-                    "inputs": list(sp.stage.inputs),
+                    "parents": list(sp.stage.parents),
+                    "exits": list(sp.stage.exits),
+                    "sinks": list(sp.stage.sinks),
+                    "inputs": [list(i) for i in sp.stage.inputs],
                     "kind": sp.stage.kind,
-                    "output": sp.stage.output,
+                    "merge": sp.stage.merge,
                     "reason": sp.stage.reason,
                     "tasks": sp.n_tasks,
                     "parts": sp.n_parts,
@@ -109,7 +112,7 @@ def compile_plan(graph: "Graph", source_shards: dict[str, list["InputShard"]], t
     stage_shards: dict[str, list[InputShard]] = {}
     for stage in build_stages(graph):
         steps = [graph.step(n) for n in stage.steps]
-        ups = [plans[u] for u in stage.inputs]
+        ups = [plans[u] for u, _ in stage.inputs]
         if stage.kind == "source":
             shards = source_shards[stage.steps[0]]
             stage_shards[stage.id] = shards
@@ -126,7 +129,7 @@ def compile_plan(graph: "Graph", source_shards: dict[str, list["InputShard"]], t
             n_parts, inputs_key = 1, []
         key = digest(
             {
-                "stage": [stage.kind, stage.output, list(stage.steps)],
+                "stage": [stage.kind, stage.merge, list(stage.steps), list(stage.parents), list(stage.exits)],
                 "steps": [fingerprint(s) for s in steps],
                 "shape": [n_tasks, n_parts],
                 "inputs": inputs_key,
@@ -138,13 +141,13 @@ def compile_plan(graph: "Graph", source_shards: dict[str, list["InputShard"]], t
         for shard in range(n_tasks):
             refs: tuple = ()
             # Broadcast inputs come first, so a step has its side input before the data.
-            for u in sorted(ups, key=lambda u: not u.stage.broadcast):
+            for u, (_, exit) in sorted(zip(ups, stage.inputs), key=lambda ue: not ue[0].stage.broadcast):
                 if u.stage.broadcast:
-                    refs += (InputRef(TaskId(u.id, 0), 0),)
+                    refs += (InputRef(TaskId(u.id, 0), exit, 0),)
                 elif stage.kind == "global":
-                    refs += global_inputs(u.id, u.n_tasks, u.n_parts)
+                    refs += global_inputs(u.id, exit, u.n_tasks, u.n_parts)
                 else:
-                    refs += shard_inputs(u.id, u.n_tasks, u.n_parts, shard)
+                    refs += shard_inputs(u.id, exit, u.n_tasks, u.n_parts, shard)
             tid = TaskId(stage.id, shard)
             specs[tid] = TaskSpec(id=tid, inputs=refs)
     return Plan(

@@ -15,11 +15,12 @@ def plan_mermaid(plan: Plan) -> str:
         steps = " → ".join(sp.stage.steps)
         label = f"{sp.id}<br/>{steps}<br/>{sp.n_tasks} task{'s' if sp.n_tasks != 1 else ''}"
         lines.append(f'  {_node(sp.id)}{left}"{label}"{right}')
-        if sp.stage.output == "checkpoint" and sp.id not in plan.leaves:
+        if any(e not in sp.stage.sinks and e not in plan.leaves for e in sp.stage.exits):
             lines.append(f"  class {_node(sp.id)} checkpoint")
     for sp in plan.stages.values():
-        for up in sp.stage.inputs:
-            lines.append(f"  {_node(up)} --> {_node(sp.id)}")
+        for up, exit in sp.stage.inputs:
+            label = f"|{exit.split(':', 1)[1]}|" if ":" in exit else ""
+            lines.append(f"  {_node(up)} -->{label} {_node(sp.id)}")
     lines.append("  classDef checkpoint stroke-width:3px,stroke-dasharray: 4 2")
     return "\n".join(lines) + "\n"
 

@@ -14,9 +14,24 @@ from shardflow.steps.dedup import (
 from shardflow.steps.jsonl import JsonlReader, JsonlSink, read_jsonl, write_jsonl
 from shardflow.steps.langid import LanguageId, language_id
 from shardflow.steps.parquet import ParquetReader, ParquetSink, read_parquet, write_parquet
-from shardflow.steps.rows import FilterRows, MapBatches, MapRows, filter_rows, map_batches, map_rows
+from shardflow.steps.rows import (
+    ConvergeBatches,
+    FilterRows,
+    MapBatches,
+    MapRows,
+    RouteBatches,
+    converge,
+    filter_rows,
+    map_batches,
+    map_rows,
+    route_batches,
+)
 
 __all__ = [
+    "ConvergeBatches",
+    "RouteBatches",
+    "converge",
+    "route_batches",
     "ExactDedup",
     "LanguageId",
     "MinhashClusters",

@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 import pyarrow as pa
 
-from shardflow.graph.step import Sink
+from shardflow.graph.step import Sink, part_file
 from shardflow.io import JsonlWriter, Piece, infer_compression, read_jsonl as read_jsonl_piece
 from shardflow.steps.files import FileSource
 
@@ -75,9 +75,9 @@ class JsonlSink(Sink):
         self.level = level
         self.storage_options = storage_options
 
-    def open_writer(self, shard: int) -> JsonlWriter:
+    def open_writer(self, shard: int, part: int = 0) -> JsonlWriter:
         return JsonlWriter(
-            f"{self.path}/{shard:05d}{EXTENSIONS[self.compression]}",
+            part_file(self.path, shard, part, EXTENSIONS[self.compression]),
             compression=self.compression,
             level=self.level,
             storage_options=self.storage_options,

@@ -7,7 +7,7 @@ from typing import Any, Iterator, Sequence
 
 import pyarrow as pa
 
-from shardflow.graph.step import Sink
+from shardflow.graph.step import Sink, part_file
 from shardflow.io import ParquetWriter, Piece, read_parquet as read_parquet_piece
 from shardflow.steps.files import FileSource
 
@@ -59,11 +59,11 @@ class ParquetSink(Sink):
         self.row_group_size = row_group_size
         self.storage_options = storage_options
 
-    def open_writer(self, shard: int) -> ParquetWriter:
+    def open_writer(self, shard: int, part: int = 0) -> ParquetWriter:
         kwargs: dict[str, Any] = {"compression": self.compression, "storage_options": self.storage_options}
         if self.row_group_size:
             kwargs["row_group_size"] = self.row_group_size
-        return ParquetWriter(f"{self.path}/{shard:05d}.parquet", **kwargs)
+        return ParquetWriter(part_file(self.path, shard, part, ".parquet"), **kwargs)
 
     def config(self) -> dict[str, Any]:
         cfg = super().config()
