@@ -64,6 +64,7 @@ class StepCache:
         steps = [copy.copy(s) for s in template]
         for step in steps:
             step.stats = StepStats(tasks=1)
+            step.shard = task.id.shard
         return steps
 
 
