@@ -108,12 +108,7 @@ def load_run(workdir: str, cache: MarkerCache | None = None, log_lines: int = 20
     step_stage = {name: st["id"] for st in plan_stages for name in st["steps"]}
     tasks: list[TaskRecord] = []
     for st in plan_stages:
-        done_dir = rundir.path("stages", f"{st['id']}-{st['key']}", "done")
-        try:
-            paths = sorted(p for p in rundir.fs.ls(done_dir, detail=False) if p.endswith(".json"))
-        except FileNotFoundError:
-            continue
-        for path in paths:
+        for path in rundir.marker_paths(f"{st['id']}-{st['key']}").values():
             marker = cache.get(path)
             if marker is None:
                 try:

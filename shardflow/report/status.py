@@ -150,11 +150,7 @@ def run_status(workdir: str, plan: dict[str, Any] | None = None) -> RunStatus:
     branches = stage_branches((s["id"], s["inputs"]) for s in info["plan"]["stages"])
     stages = []
     for st in info["plan"]["stages"]:
-        done_dir = rundir.path("stages", f"{st['id']}-{st['key']}", "done")
-        try:
-            done = len([p for p in rundir.fs.ls(done_dir, detail=False) if p.endswith(".json")])
-        except FileNotFoundError:
-            done = 0
+        done = len(rundir.marker_paths(f"{st['id']}-{st['key']}"))
         mine = [t for t in last if t.rsplit("/", 1)[0] == st["id"]]
         stages.append(StageStatus(
             plan=st,
