@@ -110,7 +110,7 @@ class RecordParser:
             return None
         table = self._finish(pa.Table.from_struct_array(array), index, first)
         if self._ledger is not None:
-            table = self._check_ids(table, index, first)
+            table = self._remember(table, index, first)
         return table
 
     def _parse_each(self, lines, first):
@@ -206,7 +206,7 @@ class RecordParser:
                 good_index.append(i)
         return good, good_index
 
-    def _check_ids(self, table: pa.Table, index, first) -> pa.Table:
+    def _remember(self, table: pa.Table, index, first) -> pa.Table:
         """Records the batch's column types and ids in the ledger; drops (or raises for)
         repeated ids when ids must be unique, else counts them."""
 
