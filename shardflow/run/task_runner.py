@@ -86,7 +86,7 @@ def _run_global(task: BoundTask, head: GlobalStep) -> dict[str, list[list[dict[s
     for i, piece in enumerate(split_rows(whole, len(paths)) if whole.num_rows else [whole] * len(paths)):
         writer = checkpoint_writer(paths[i], task.storage_options)
         for j, batch in enumerate(piece.to_batches(max_chunksize=10_000)):
-            writer.write(pa.Table.from_batches([batch]).append_column(SEQ, pa.array([j] * batch.num_rows, pa.int64())))
+            writer.write(pa.Table.from_batches([batch]).append_column(SEQ, pa.repeat(pa.scalar(j, pa.int64()), batch.num_rows)))
         parts.append(manifest(writer.close()))
     return {head.name: parts}
 

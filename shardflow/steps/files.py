@@ -160,7 +160,7 @@ class FileSource(Source):
                         if table is None:
                             continue
                     if self.path_column:
-                        table = table.append_column(self.path_column, pa.array([piece.path] * table.num_rows, pa.string()))
+                        table = table.append_column(self.path_column, pa.repeat(pa.scalar(piece.path, pa.string()), table.num_rows))
                     yield table
         finally:
             self._ledger = None
