@@ -12,7 +12,8 @@ def directives(text: str) -> list[str]:
 
 
 def stage(**resources) -> Stage:
-    return Stage(id="s", steps=("s",), inputs=(), kind="source", output="sink", reason="source", **resources)
+    return Stage(id="s", steps=("s",), parents=(None,), exits=("s",), inputs=(), kind="source", merge="concat",
+                 reason="source", **resources)
 
 
 def test_settings_become_directives_and_the_stage_can_ask_for_more():
@@ -44,6 +45,15 @@ def test_extra_arguments_win_and_the_environment_comes_before_the_command():
     assert text.splitlines()[-3:] == ["module load python", "source /opt/venv/bin/activate", "exec python -m m 'a b'"]
     raw = render(opts, ["--constraint=a100"], [], ["x"])
     assert directives(raw)[-1] == "--constraint=a100"
+
+
+def test_a_step_time_limit_becomes_the_element_time_limit_when_none_is_set():
+    ex = SlurmExecutor(chdir="/w", tasks_per_job=3)
+    got = directives(render(array_options(ex, stage(time=90.0), name="n", n_elements=1, dependency=None, output="o"), None, [], ["x"]))
+    assert "--time=5" in got  # 3 tasks of 90 s, in whole minutes
+    ex.time = "2:00:00"
+    got = directives(render(array_options(ex, stage(time=90.0), name="n", n_elements=1, dependency=None, output="o"), None, [], ["x"]))
+    assert "--time=2:00:00" in got
 
 
 def test_job_names_are_safe_for_slurm_and_shells():

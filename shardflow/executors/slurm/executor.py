@@ -39,8 +39,9 @@ class SlurmExecutor:
 
     Args:
         partition: Partition (queue) to submit to (default: the cluster's default).
-        time: Time limit of one array element, in a form sbatch accepts (``"4:00:00"``).
-            An element that runs past it is retried like a killed one.
+        time: Time limit of one array element, in a form sbatch accepts (``"4:00:00"``);
+            default: the steps' ``time`` limit times ``tasks_per_job``, rounded up to whole
+            minutes. An element that runs past it is retried like a killed one.
         cpus_per_task: CPUs of one element (a stage whose steps ask for more gets more).
         mem_per_cpu_gb: Memory per CPU, in GB.
         gpus: GPUs of one element (``--gres=gpu:N``; a step asking for more gets more).
@@ -145,7 +146,7 @@ class SlurmExecutor:
                 f"{rundir.url} is not one (outputs may still go to any fsspec URL)"
             )
         _refuse_if_queued(rundir.url)
-        markers = rundir.completed(plan)
+        markers = rundir.completed(plan, run.verify)
         for tid in sorted(markers):
             rundir.append_event("task_reused", task=str(tid), stage_key=plan.stages[tid.stage].key)
         for sp in plan.stages.values():
@@ -153,13 +154,14 @@ class SlurmExecutor:
         run.hooks.on_run_start(plan, dict(markers))
         spec = RunSpec(
             run_id=time.strftime("%Y%m%d-%H%M%S-") + str(os.getpid()),
-            binder=Binder(plan, run.graph, rundir),
+            binder=Binder(plan, run.graph, rundir, dry_run=run.dry_run, part_rows=run.part_rows),
             options={step.name: step.options for step in run.graph},
             executor=self,
             max_retries=run.max_retries if self.max_retries is None else self.max_retries,
             command=run.command,
             started=time.time(),
             reused=len(markers),
+            verify=run.verify,
         )
         slurm = SlurmRun(spec, run.hooks)
         write_pickle(slurm.files.run_pickle, spec)

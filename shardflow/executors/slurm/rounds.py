@@ -53,6 +53,7 @@ class RunSpec:
         command: The command that resumes the run.
         started: When the driver started the run (epoch seconds).
         reused: Tasks already done when the run started.
+        verify: How completed outputs are checked before they count (``size`` or ``checksum``).
     """
 
     run_id: str
@@ -63,6 +64,7 @@ class RunSpec:
     command: str
     started: float
     reused: int
+    verify: str = "size"
 
 
 @dataclass
@@ -185,7 +187,7 @@ class SlurmRun:
     def advance(self, rnd: RoundSpec, interrupted: bool = False) -> RoundSpec | LoopOutcome:
         """Read what ``rnd`` did (its jobs have all ended); return the next round, or the
         outcome when nothing is left to submit."""
-        markers = self.rundir.completed(self.plan)
+        markers = self.rundir.completed(self.plan, self.spec.verify)
         failures, ran, retries = dict(rnd.failures), rnd.ran, rnd.retries
         todo: dict[TaskId, int] = {}
         progressed = False

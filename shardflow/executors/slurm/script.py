@@ -55,7 +55,7 @@ def array_options(
     opts = {
         "job-name": name,
         **common_options(ex),
-        "time": ex.time,
+        "time": ex.time or _minutes(stage.time, ex.tasks_per_job),
         "cpus-per-task": cpus,
         "mem-per-cpu": f"{math.ceil(ex.mem_per_cpu_gb * 1024)}M" if ex.mem_per_cpu_gb else None,
         # A step's own memory limit applies when no per-CPU memory is set for the executor.
@@ -67,6 +67,12 @@ def array_options(
         "error": output,
     }
     return opts
+
+
+def _minutes(seconds: float | None, tasks: int) -> int | None:
+    """A step's per-task time limit as the limit of an element of ``tasks`` tasks, in whole
+    minutes (Slurm's unit), or None."""
+    return math.ceil(seconds * tasks / 60) if seconds else None
 
 
 def render(options: Mapping[str, Any], extra: Mapping[str, Any] | Sequence[str] | None, setup: Sequence[str], command: Sequence[str]) -> str:

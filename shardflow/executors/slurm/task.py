@@ -19,8 +19,15 @@ from dataclasses import replace
 from shardflow.executors.slurm.arrays import Attempt
 from shardflow.executors.slurm.records import DONE, FAILED, STARTED, SlurmFiles, read_pickle, write_attempt
 from shardflow.executors.slurm.rounds import RunSpec
-from shardflow.run.executor import INFRA, TaskFailure
-from shardflow.run.task_runner import StepCache, failure_of, run_task
+from shardflow.run.executor import INFRA, STEP, TaskFailure
+from shardflow.run.task_runner import StepCache, StepError, run_task
+
+
+def failure_of(exc: Exception) -> TaskFailure:
+    """What a task that raised ``exc`` reports: the failing step and its traceback when known."""
+    if isinstance(exc, StepError):
+        return TaskFailure(STEP, str(exc), exc.traceback, exc.step)
+    return TaskFailure(STEP, f"{type(exc).__name__}: {exc}", traceback.format_exc())
 
 
 def run_attempt(spec: RunSpec, files: SlurmFiles, a: Attempt, cache: StepCache) -> bool:
@@ -28,14 +35,14 @@ def run_attempt(spec: RunSpec, files: SlurmFiles, a: Attempt, cache: StepCache) 
     binder, rundir = spec.binder, spec.binder.rundir
     sp = binder.plan.stages[a.task.stage]
     record = files.attempt(sp, a.task.shard, a.attempt)
-    if rundir.read_marker(sp, a.task.shard) is not None:
+    if rundir.read_marker(sp, a.task.shard, spec.verify) is not None:
         # A requeued element whose task had already committed: nothing to redo.
         write_attempt(record, a.task, a.attempt, DONE)
         return True
     write_attempt(record, a.task, a.attempt, STARTED)
     markers = {}
     for dep in binder.plan.tasks[a.task].deps:
-        marker = rundir.read_marker(binder.plan.stages[dep.stage], dep.shard)
+        marker = rundir.read_marker(binder.plan.stages[dep.stage], dep.shard, spec.verify)
         if marker is None:
             failure = TaskFailure(INFRA, f"task {dep}, which {a.task} reads, has no valid marker in {rundir.url}")
             write_attempt(record, a.task, a.attempt, FAILED, failure)
