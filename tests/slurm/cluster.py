@@ -9,6 +9,7 @@ in the foreground as our children and are stopped by their pid.
 
 As a script::
 
+    python tests/slurm/cluster.py install      # apt-get install the packages if missing (root)
     python tests/slurm/cluster.py start DIR    # prints `export SLURM_CONF=...`; daemons keep running
     python tests/slurm/cluster.py stop DIR     # stops the daemons started in DIR, by pid
 
@@ -113,7 +114,7 @@ class LoopbackCluster:
             f"--pid-file={munge_dir / 'munged.pid'}", f"--log-file={munge_dir / 'munged.log'}",
             f"--seed-file={munge_dir / 'munged.seed'}",
         ]
-        self._spawn("munged", ["runuser", "-u", "munge", "--", *cmd])
+        self._spawn("munged", cmd, user=user.pw_uid, group=user.pw_gid, extra_groups=[])
         deadline = time.monotonic() + 20
         while not self.munge_socket.exists():
             if time.monotonic() > deadline or self._procs[-1].poll() is not None:
@@ -166,9 +167,9 @@ class LoopbackCluster:
         )
         self.conf.write_text(text)
 
-    def _spawn(self, name: str, cmd: list[str]) -> None:
+    def _spawn(self, name: str, cmd: list[str], **as_user) -> None:
         log = open(self.root / "log" / f"{name}.out", "ab")
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True, **as_user)
         log.close()
         self._procs.append(proc)
         self.pids[name] = proc.pid
@@ -234,8 +235,13 @@ def _alive(pid: int) -> bool:
 
 
 def main(argv: list[str]) -> int:
+    if argv[1:] == ["install"]:
+        reason = ensure_packages()
+        if reason:
+            print(reason, file=sys.stderr)
+        return 1 if reason else 0
     if len(argv) != 3 or argv[1] not in ("start", "stop"):
-        print(__doc__.split("\n\n")[2], file=sys.stderr)
+        print("usage: python tests/slurm/cluster.py install | start DIR | stop DIR", file=sys.stderr)
         return 2
     root = Path(argv[2])
     if argv[1] == "start":
