@@ -15,7 +15,7 @@ from shardflow.report.status import run_status
 from tests.conformance.pipelines import write_inputs
 from tests.slurm.conftest import slurm
 from tests.slurm.helpers import output_digests, wait_for_end
-from tests.slurm.steps import flag, trapped
+from tests.slurm.steps import flag, slow_down, trapped
 
 
 def status_text(workdir: str) -> str:
@@ -31,9 +31,10 @@ def test_detached_run_is_followed_with_status_and_resumed(tmp_path, slurm_cluste
     flags, workdir, out = str(tmp_path / "flags"), str(tmp_path / "run"), str(tmp_path / "out")
     flag(flags, "m1-0005", "kill")  # crashes once: the supervisor retries it in round 2
     bad = flag(flags, "m3-0009", "raise")  # fails for good until removed
+    slow = slow_down(flags, 1)  # so that the run is surely still queued when we look
 
     # on_failure="continue": the failing shard does not stop the retry of the crashed one.
-    pipeline = trapped(f"{inp}/main", out, flags, sleep=1.0, on_failure="continue")
+    pipeline = trapped(f"{inp}/main", out, flags, on_failure="continue")
 
     def submit():
         return pipeline.run(workdir=workdir, executor=slurm(detach=True), tasks=5)
@@ -61,6 +62,7 @@ def test_detached_run_is_followed_with_status_and_resumed(tmp_path, slurm_cluste
     assert os.path.exists(os.path.join(workdir, "stats.json"))
 
     os.remove(bad)
+    os.remove(slow)
     result = submit()
     assert result.detached and result.reused == 12
     assert wait_for_end(workdir)["status"] == "ok"
