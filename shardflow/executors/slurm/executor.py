@@ -28,6 +28,7 @@ from shardflow.executors.slurm.queue import queued
 from shardflow.executors.slurm.records import last_run_jobs, write_pickle
 from shardflow.executors.slurm.rounds import RunSpec, SlurmRun
 from shardflow.run.bound import Binder
+from shardflow.run.cleanup import output_dirs, remove_stale_writes
 from shardflow.run.executor import PlanRun
 from shardflow.run.scheduler import LoopOutcome
 
@@ -146,6 +147,11 @@ class SlurmExecutor:
                 f"{rundir.url} is not one (outputs may still go to any fsspec URL)"
             )
         _refuse_if_queued(rundir.url)
+        if run.dry_run is None:
+            # No job of an earlier run is alive (checked just above): its temporaries are dead.
+            removed = remove_stale_writes(plan, run.graph, rundir)
+            if removed:
+                rundir.append_event("stale_temporaries_removed", count=removed)
         markers = rundir.completed(plan, run.verify)
         for tid in sorted(markers):
             rundir.append_event("task_reused", task=str(tid), stage_key=plan.stages[tid.stage].key)
@@ -162,6 +168,7 @@ class SlurmExecutor:
             started=time.time(),
             reused=len(markers),
             verify=run.verify,
+            output_dirs={sid: output_dirs(plan, run.graph, rundir, stage=sid) for sid in plan.stages},
         )
         slurm = SlurmRun(spec, run.hooks)
         write_pickle(slurm.files.run_pickle, spec)

@@ -27,6 +27,7 @@ from shardflow.executors.slurm.arrays import ArraySpec, Attempt, plan_arrays
 from shardflow.executors.slurm.queue import SlurmError, queued, sbatch, scancel
 from shardflow.executors.slurm.records import FAILED, SlurmFiles, append_job, read_attempt, write_pickle
 from shardflow.executors.slurm.script import array_options, common_options, job_name, render
+from shardflow.io import remove_stale_temps
 from shardflow.plan import TaskId
 from shardflow.run.bound import Binder
 from shardflow.run.executor import INFRA, TIMEOUT, TaskFailure
@@ -54,6 +55,8 @@ class RunSpec:
         started: When the driver started the run (epoch seconds).
         reused: Tasks already done when the run started.
         verify: How completed outputs are checked before they count (``size`` or ``checksum``).
+        output_dirs: Per stage, the directories its tasks write to (for cleaning up after a
+            failed attempt), with their storage options.
     """
 
     run_id: str
@@ -65,6 +68,7 @@ class RunSpec:
     started: float
     reused: int
     verify: str = "size"
+    output_dirs: dict[str, list[tuple[str, dict | None]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -209,6 +213,7 @@ class SlurmRun:
                 message=failure.message, retry_in=delay, log=self.rundir.log_path(sp, a.task.shard),
             )
             self.hooks.on_task_failed(a.task, failure, delay)
+            self._remove_temps(a.task)
             if delay is None:
                 failures[a.task] = failure
             else:
@@ -231,6 +236,13 @@ class SlurmRun:
             markers=markers, failures=failures, blocked=set(state.blocked), cancelled=left,
             reused=self.spec.reused, ran=ran, retries=retries, interrupted=interrupted,
         )
+
+    def _remove_temps(self, task: TaskId) -> None:
+        """Delete what a failed attempt left uncommitted: its job has ended, so no writer is
+        alive, and only this task writes files named after its shard."""
+        prefix = f"{task.shard:05d}"
+        for path, options in self.spec.output_dirs.get(task.stage, []):
+            remove_stale_temps(path, options, target_prefix=prefix)
 
     def _done(self, a: Attempt, marker) -> None:
         sp = self.plan.stages[a.task.stage]
