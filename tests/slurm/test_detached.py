@@ -53,7 +53,7 @@ def test_detached_run_is_followed_with_status_and_resumed(tmp_path, slurm_cluste
     assert end["status"] == "failed" and end["rounds"] == 2 and end["retries"] == 1
     [failed] = end["failures"]
     assert "trap on m3-0009" in end["failures"][failed]
-    _, stages = run_status(workdir)
+    stages = run_status(workdir).stages
     assert {s.id: (s.done, s.failed) for s in stages} == {
         "read_jsonl": (4, [failed]), "a": (4, []), "length": (4, []),
     }
@@ -66,7 +66,7 @@ def test_detached_run_is_followed_with_status_and_resumed(tmp_path, slurm_cluste
     result = submit()
     assert result.detached and result.reused == 12
     assert wait_for_end(workdir)["status"] == "ok"
-    assert "all tasks done." in status_text(workdir)
+    assert "all tasks done" in status_text(workdir)
 
     # The same bytes as the local executor writes in one go.
     ref_work, ref_out = str(tmp_path / "ref-run"), str(tmp_path / "ref-out")

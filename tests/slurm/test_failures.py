@@ -75,7 +75,7 @@ def test_failing_element_is_retried_then_reported_and_the_rerun_submits_only_the
     # Everything else is done, what reads the failed task never ran, and no job is left
     # pending on a dependency that cannot be met.
     shard = bad.rsplit("/", 1)[1]
-    _, stages = run_status(workdir)
+    stages = run_status(workdir).stages
     assert {s.id: (s.done, s.failed) for s in stages} == {
         "read_jsonl": (4, [bad]), "a": (4, []), "length": (4, []),
     }
