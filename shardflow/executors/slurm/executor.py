@@ -24,9 +24,9 @@ import time
 from typing import Any, Mapping, Sequence
 
 from shardflow.executors.slurm.follow import follow
-from shardflow.executors.slurm.queue import queued
-from shardflow.executors.slurm.records import last_run_jobs, write_pickle
+from shardflow.executors.slurm.records import write_pickle
 from shardflow.executors.slurm.rounds import RunSpec, SlurmRun
+from shardflow.executors.slurm.status import slurm_status
 from shardflow.run.bound import Binder
 from shardflow.run.cleanup import output_dirs, remove_stale_writes
 from shardflow.run.executor import PlanRun
@@ -188,10 +188,9 @@ class SlurmExecutor:
 
 def _refuse_if_queued(workdir: str) -> None:
     """Two runs must not work in one run directory: refuse while the last one's jobs are queued."""
-    jobs = {j["job"] for j in last_run_jobs(workdir)}
-    live = queued(jobs)
-    if live:
-        ids = " ".join(sorted(live))
+    status = slurm_status(workdir, strict=True)
+    if status is not None and status.in_queue:
+        ids = " ".join(sorted(status.queued))
         raise RuntimeError(
             f"{workdir} is still being run by Slurm jobs {ids}. Follow them with "
             f"`shardflow status {workdir}` and rerun when they have ended, or cancel them: scancel {ids}"

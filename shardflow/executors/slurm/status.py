@@ -32,7 +32,9 @@ class SlurmStatus:
 
     @property
     def in_queue(self) -> bool:
-        return bool(self.queued)
+        """True while the run goes on. A run that wrote ``end.json`` is over even if its last
+        supervisor job has not quite left the queue yet."""
+        return bool(self.queued) and self.end is None
 
     def lines(self) -> list[str]:
         """Human-readable lines: one per job, then the state of the run."""
@@ -52,8 +54,14 @@ class SlurmStatus:
         return out
 
 
-def slurm_status(workdir: str) -> SlurmStatus | None:
-    """The Slurm side of ``workdir``'s last run, or None if it was not run on Slurm."""
+def slurm_status(workdir: str, strict: bool = False) -> SlurmStatus | None:
+    """The Slurm side of ``workdir``'s last run, or None if it was not run on Slurm.
+
+    Args:
+        workdir: The run directory.
+        strict: Raise :class:`~shardflow.executors.slurm.queue.SlurmError` when the queue
+            cannot be read, instead of noting it in ``queue_error``.
+    """
     jobs = last_run_jobs(os.path.abspath(workdir))
     if not jobs:
         return None
@@ -61,6 +69,8 @@ def slurm_status(workdir: str) -> SlurmStatus | None:
     try:
         status.queued = queued(j["job"] for j in jobs)
     except SlurmError as exc:
+        if strict:
+            raise
         status.queue_error = str(exc)
     try:
         with open(os.path.join(os.path.abspath(workdir), "slurm", "runs", status.run_id, "end.json"), "rb") as f:
