@@ -6,7 +6,7 @@ read_jsonl -> write_jsonl (gzip) over the corpus, first with the local executor
 packages needed), each element one task. Both must write the same bytes. Prints both wall
 times, the ratio and the command.
 
-Run: ``.venv/bin/python bench/slurm_vs_local.py [--corpus en_docs] [--workers 2] [--tasks N]``.
+Run: ``.venv/bin/python bench/slurm_vs_local.py [--corpus en_docs] [--workers 2] [--tasks N] [--repeat N]``.
 """
 
 from __future__ import annotations
@@ -15,14 +15,16 @@ import argparse
 import hashlib
 import os
 import shutil
+import statistics
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import shardflow as sf  # noqa: E402
-from bench.common import command_line, corpus_files, timed  # noqa: E402
+from bench.common import command_line, corpus_files  # noqa: E402
 from shardflow.steps import read_jsonl, write_jsonl  # noqa: E402
 from tests.slurm.cluster import LoopbackCluster, ensure_packages  # noqa: E402
 
@@ -42,6 +44,7 @@ def main() -> None:
     ap.add_argument("--corpus", default="en_docs", choices=["en_docs", "en_dict", "en_man"])
     ap.add_argument("--workers", type=int, default=2, help="local processes = CPUs of the Slurm node")
     ap.add_argument("--tasks", type=int, default=None, help="shards (default: one per file)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each, in alternating order; medians are shown")
     args = ap.parse_args()
     reason = ensure_packages()
     if reason:
@@ -50,30 +53,39 @@ def main() -> None:
     size = sum(os.path.getsize(f) for f in files)
     tmp = tempfile.mkdtemp(prefix="bench-slurm-")
     os.chmod(tmp, 0o755)  # munged (user munge) reaches its socket folder inside
-    times: dict[str, float] = {}
+    times: dict[str, list[float]] = {"local": [], "slurm": []}
     for f in files:  # warm the page cache, so that neither run pays the first read from disk
         with open(f, "rb") as fh:
             while fh.read(1 << 24):
                 pass
     try:
-        local = passthrough(files, f"{tmp}/local-out")
-        with timed(times, "local"):
-            lres = local.run(workdir=f"{tmp}/local-run", tasks=args.tasks, executor=sf.LocalExecutor(workers=args.workers))
         with LoopbackCluster(f"{tmp}/cluster", cpus=args.workers) as cluster:
             os.environ["SLURM_CONF"] = str(cluster.conf)
-            slurm = passthrough(files, f"{tmp}/slurm-out")
-            executor = sf.SlurmExecutor(poll_interval=0.5, chdir=ROOT)
-            with timed(times, "slurm"):
-                sres = slurm.run(workdir=f"{tmp}/slurm-run", tasks=args.tasks, executor=executor)
+            results = {}
+            for i in range(args.repeat):
+                # Alternate which goes first: the shared machine's load drifts.
+                for kind in ("local", "slurm") if i % 2 == 0 else ("slurm", "local"):
+                    if kind == "local":
+                        executor = sf.LocalExecutor(workers=args.workers)
+                    else:
+                        executor = sf.SlurmExecutor(poll_interval=0.5, chdir=ROOT)
+                    run_dir = f"{tmp}/{kind}-{i}"
+                    t0 = time.perf_counter()
+                    results[kind] = passthrough(files, f"{run_dir}/out").run(
+                        workdir=f"{run_dir}/run", tasks=args.tasks, executor=executor, progress=False)
+                    times[kind].append(time.perf_counter() - t0)
+        lres, sres = results["local"], results["slurm"]
         same = digests(lres.outputs) == digests(sres.outputs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    local_s, slurm_s = statistics.median(times["local"]), statistics.median(times["slurm"])
     docs = lres.stats["w"].rows_out
     n_tasks = len(lres.outputs["w"])
     print(f"{args.corpus}: {docs:,} docs, {size / 1e6:.0f} MB compressed, {n_tasks} tasks, parallelism {args.workers}")
-    print(f"local  wall {times['local']:6.1f} s  ({docs / times['local']:,.0f} docs/s)")
-    print(f"slurm  wall {times['slurm']:6.1f} s  ({docs / times['slurm']:,.0f} docs/s)")
-    print(f"slurm / local = {times['slurm'] / times['local']:.2f}; identical output bytes: {same}")
+    runs = lambda kind: ", ".join(f"{t:.1f}" for t in times[kind])  # noqa: E731
+    print(f"local  wall {local_s:6.1f} s  ({docs / local_s:,.0f} docs/s; runs: {runs('local')})")
+    print(f"slurm  wall {slurm_s:6.1f} s  ({docs / slurm_s:,.0f} docs/s; runs: {runs('slurm')})")
+    print(f"slurm / local = {slurm_s / local_s:.2f}; identical output bytes: {same}")
     print(f"reproduce: {command_line()}")
 
 
