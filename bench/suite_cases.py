@@ -6,6 +6,7 @@ which lives in its own virtual environment.
 
 from __future__ import annotations
 
+import argparse
 import glob
 import gzip
 import json
@@ -26,3 +27,13 @@ def kept_ids(data_dir: str, dest: str) -> str:
     with open(dest, "w", encoding="utf-8") as f:
         f.write("\n".join(sorted(ids)) + "\n")
     return dest
+
+
+def runner_arguments(doc: str) -> argparse.ArgumentParser:
+    """The arguments every runner of bench/suite.py takes: the case, input, output, workers."""
+    ap = argparse.ArgumentParser(description=doc)
+    ap.add_argument("case")
+    ap.add_argument("--input", default="", help="folder of .jsonl.gz files")
+    ap.add_argument("--out", required=True, help="scratch folder for outputs and run state")
+    ap.add_argument("--workers", type=int, required=True)
+    return ap

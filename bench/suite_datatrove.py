@@ -10,7 +10,6 @@ from building the executors to the end of the last ``run()``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -25,7 +24,7 @@ from datatrove.pipeline.filters import LambdaFilter  # noqa: E402
 from datatrove.pipeline.readers import JsonlReader  # noqa: E402
 from datatrove.pipeline.writers import JsonlWriter  # noqa: E402
 
-from bench.suite_cases import NOOP_TASKS, kept_ids  # noqa: E402
+from bench.suite_cases import NOOP_TASKS, kept_ids, runner_arguments  # noqa: E402
 
 WORD = re.compile(r"\w+")
 
@@ -111,12 +110,8 @@ def executors(case: str, inp: str, out: str, workers: int, tasks: int) -> list[L
 
 
 def minhash(reader, local, out: str, plain: dict) -> list[LocalPipelineExecutor]:
-    """datatrove's four MinHash stages with its default config (5-grams, 14 bands x 8).
-
-    Words are split on whitespace by a small WordTokenizer (datatrove's extension point):
-    its English default needs NLTK's punkt data, downloaded at run time, which cannot
-    happen here; on its simplified text (lower case, no punctuation) a split gives the same
-    words, and faster."""
+    """datatrove's four MinHash stages with its default config (5-grams, 14 bands x 8),
+    words split on whitespace as in bench/minhash_datatrove.py (which says why)."""
     from datatrove.pipeline.dedup.minhash import (
         MinhashConfig,
         MinhashDedupBuckets,
@@ -124,17 +119,8 @@ def minhash(reader, local, out: str, plain: dict) -> list[LocalPipelineExecutor]
         MinhashDedupFilter,
         MinhashDedupSignature,
     )
-    from datatrove.utils.word_tokenizers import WordTokenizer
 
-    class SplitTokenizer(WordTokenizer):
-        def word_tokenize(self, text):
-            return text.split()
-
-        def sent_tokenize(self, text):
-            return [text]
-
-        def span_tokenize(self, text):
-            return [(0, len(text))]
+    from bench.minhash_datatrove import SplitTokenizer
 
     config = MinhashConfig()
     return [
@@ -146,12 +132,7 @@ def minhash(reader, local, out: str, plain: dict) -> list[LocalPipelineExecutor]
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("case")
-    ap.add_argument("--input", default="")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--workers", type=int, required=True)
-    args = ap.parse_args()
+    args = runner_arguments(__doc__).parse_args()
     files = [f for f in os.listdir(args.input) if f.endswith(".jsonl.gz")] if args.input else []
     t0 = time.perf_counter()
     for executor in executors(args.case, args.input, args.out, args.workers, max(len(files), 1)):

@@ -7,7 +7,6 @@ of ``run()``: worker start-up, planning and commits count, the interpreter's sta
 
 from __future__ import annotations
 
-import argparse
 import glob
 import json
 import os
@@ -19,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import shardflow as sf  # noqa: E402
 import shardflow.steps as steps  # noqa: E402
-from bench.suite_cases import NOOP_TASKS, kept_ids  # noqa: E402
+from bench.suite_cases import NOOP_TASKS, kept_ids, runner_arguments  # noqa: E402
 
 FILTERS = ("gopher_repetition", "gopher_quality", "c4_quality", "fineweb_quality")
 
@@ -79,11 +78,7 @@ def build(case: str, files: list[str], out: str, level: int | None) -> tuple[sf.
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("case")
-    ap.add_argument("--input", default="")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--workers", type=int, required=True)
+    ap = runner_arguments(__doc__)
     ap.add_argument("--tasks", type=int, default=None)
     ap.add_argument("--level", type=int, default=None)
     args = ap.parse_args()
