@@ -157,9 +157,12 @@ def rows(run: Runner, dirs: dict[str, str], selected: set[int], flip: bool) -> l
         group(("7", "shardflow", "shardflow", "noop", "", 2),
               ("7", "datatrove", "datatrove", "noop", "", 2))
     if 8 in selected:
-        group(("8", "shardflow (gzip 6)", "shardflow", "passthrough", dirs["en_dict"], 1),
-              ("8", "datatrove (gzip 9)", "datatrove", "passthrough", dirs["en_dict"], 1),
-              ("8", "bare loop (gzip 6)", "bare", "", dirs["en_dict"], 1))
+        group(("8", "en_dict: shardflow (gzip 6)", "shardflow", "passthrough", dirs["en_dict"], 1),
+              ("8", "en_dict: datatrove (gzip 9)", "datatrove", "passthrough", dirs["en_dict"], 1),
+              ("8", "en_dict: bare loop (gzip 6)", "bare", "", dirs["en_dict"], 1),
+              ("8", "en_docs: shardflow (gzip 6)", "shardflow", "passthrough", dirs["en_docs"], 1),
+              ("8", "en_docs: datatrove (gzip 9)", "datatrove", "passthrough", dirs["en_docs"], 1),
+              ("8", "en_docs: bare loop (gzip 6)", "bare", "", dirs["en_docs"], 1))
     if 9 in selected:
         group(("9", "shardflow 1x (3 en_docs files)", "shardflow", "passthrough", dirs["en_docs_3"], 2),
               ("9", "shardflow 4x (each file 4 times)", "shardflow", "passthrough", dirs["en_docs_3x4"], 2))

@@ -15,7 +15,7 @@ ROWS = {
     "5": "MinHash dedup, 2 en_docs files",
     "6": "3-branch DAG (shardflow) vs 3 linear pipelines (datatrove), 4 en_docs files",
     "7": "scheduler overhead: 10,000 tasks that do nothing",
-    "8": "scaling: passthrough of en_dict at workers=1 (workers=2 is row 1)",
+    "8": "scaling: the passthroughs at workers=1 (workers=2: rows 1 and 2)",
     "9": "memory: passthrough of 3 en_docs files, 1x and 4x the data per task",
 }
 
@@ -64,14 +64,15 @@ def ratio_text(line: Line, row: list[Line]) -> str:
         if dt:
             parts.append(f"datatrove {dt.seconds / dt.docs * 1e3:.2f} ms/task")
         return "; ".join(parts)
-    dt = next((x for x in row if x.engine == "datatrove" and x.workers == line.workers), None)
+    same = [x for x in row if x.docs == line.docs]  # the same input
+    dt = next((x for x in same if x.engine == "datatrove" and x.workers == line.workers), None)
     if dt and dt.docs_per_s:
         parts.append(f"**{line.docs_per_s / dt.docs_per_s:.2f}x** datatrove (CPU: {dt.cpu / line.cpu:.2f}x)")
-    bare = next((x for x in row if x.engine == "bare" and x.workers == 1 and "zlib-ng" not in x.label), None)
+    bare = next((x for x in same if x.engine == "bare" and x.workers == 1 and "zlib-ng" not in x.label), None)
     if bare and bare.docs_per_s:
         parts.append(f"**{100 * line.docs_per_s / (bare.docs_per_s * line.workers):.0f}%** of bare x{line.workers} "
                      f"(CPU: {100 * bare.cpu / line.cpu:.0f}%)")
-    parallel = next((x for x in row if x.engine == "bare" and x.workers == line.workers > 1), None)
+    parallel = next((x for x in same if x.engine == "bare" and x.workers == line.workers > 1), None)
     if parallel and parallel.docs_per_s:
         parts.append(f"{100 * line.docs_per_s / parallel.docs_per_s:.0f}% of {line.workers} bare processes")
     if line.kept is not None and dt is not None and dt.kept is not None and line.docs:
