@@ -182,3 +182,25 @@ def test_compressed_file_cannot_be_read_by_range(tmp_path):
     path = _write_lines(tmp_path / "a.jsonl.gz", [b'{"text":"a"}\n'], "gzip")
     with pytest.raises(ValueError, match="byte range"):
         list(read_jsonl(Piece(str(path), 0, 5)))
+
+
+def test_writer_bytes_are_orjson_of_each_row_whatever_the_columns(tmp_path):
+    rows = [
+        {"id": "a", "50% off": 1.5, "text": 'quote " and \\ and \n', "meta": {"k": [1, None], "m": None}},
+        {"id": "b", "50% off": None, "text": "é ✓ 𝄞", "meta": None},
+        {"id": "c", "50% off": float("nan"), "text": "", "meta": {"k": [], "m": "x"}},
+    ]
+    cases = [
+        pa.Table.from_pylist(rows),
+        pa.table({}).append_column("x", pa.array([], pa.int64())),  # no rows
+        pa.table({"a": [1, 2], "b": ["x", "y"]}).rename_columns(["a", "a"]),  # repeated name
+    ]
+    for i, table in enumerate(cases):
+        path = tmp_path / f"{i}.jsonl"
+        with JsonlWriter(str(path)) as w:
+            w.write(table)
+        expected = b"".join(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in table.to_pylist())
+        assert path.read_bytes() == expected
+    with pytest.raises(TypeError, match="binary"):
+        with JsonlWriter(str(tmp_path / "bin.jsonl")) as w:
+            w.write(pa.table({"b": pa.array([b"\x00"], pa.binary())}))
