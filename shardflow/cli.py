@@ -58,6 +58,7 @@ def run(file: str, workdir: str | None, tasks: int | None, workers: int | None) 
             tasks=tasks or defaults.get("tasks"),
             workers=workers or defaults.get("workers"),
             max_retries=defaults.get("max_retries", 3),
+            storage_options=defaults.get("storage_options"),
         )
     except RunFailed as exc:
         errors.print(str(exc), style="red", markup=False, highlight=False)

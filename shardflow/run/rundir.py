@@ -4,7 +4,9 @@ Layout::
 
     WORKDIR/
       run.json                 plan, stage keys, versions, the command that started the run
-      events.jsonl             append-only event log (written by the driver only)
+      events.jsonl             append-only event log (written by the driver only); on an
+                               object store, which cannot append: events/<ms>-<pid>-<seq>.jsonl
+                               segments read in name order (see events.py)
       lock.json                held while a run writes here
       stats.json               merged stats of the last run
       dag.mmd                  the stage DAG as Mermaid
@@ -17,6 +19,10 @@ Layout::
 A marker is written only after every file it lists is committed, so a marker is proof that
 its outputs are complete. A stage whose key changes gets a new folder; the old one stays
 reusable until deleted.
+
+On an object store the same holds without a rename: each file is published whole by one
+upload (see ``shardflow.io.commit``), the marker last; what is done is found with one
+listing of each stage's ``done/`` folder, never a listing of outputs.
 """
 
 from __future__ import annotations
@@ -31,7 +37,10 @@ from typing import Any
 import orjson
 
 from shardflow.io import file_crc32, filesystem, write_bytes_atomic
+from shardflow.io.fs import protocol_of
+from shardflow.io.objectstore import publishes_whole_objects
 from shardflow.plan import Plan, StagePlan, TaskId
+from shardflow.run.events import EventLog
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,25 @@ class RunDir:
         self.url = (workdir if "://" in workdir else os.path.abspath(workdir)).rstrip("/")
         self.storage_options = storage_options
         self.fs, self.root = filesystem(self.url, storage_options)
+        self.object_store = publishes_whole_objects(self.fs)
+        self._events = EventLog(self.fs, self.root)
+        self._output_options: list[tuple[str, dict | None]] = []
+
+    def add_output_options(self, directories: list[tuple[str, dict | None]]) -> None:
+        """Registers the storage options of output directories outside the run directory
+        (sinks with their own credentials), for checking the files that markers list."""
+        for directory, options in directories:
+            if options is not None:
+                url = directory if "://" in directory else os.path.abspath(directory)
+                self._output_options.append((url.rstrip("/") + "/", options))
+
+    def options_for(self, path: str) -> dict | None:
+        """Storage options for a file a marker lists: its sink's, else the run directory's
+        when on the same kind of storage, else none (the environment's credentials)."""
+        for prefix, options in sorted(self._output_options, key=lambda x: -len(x[0])):
+            if path.startswith(prefix):
+                return options
+        return self.storage_options if protocol_of(path) == protocol_of(self.url) else None
 
     # -- paths -------------------------------------------------------------------------------
     def path(self, *parts: str) -> str:
@@ -143,14 +171,16 @@ class RunDir:
 
     def _damage(self, entry: dict[str, Any], verify: str) -> str | None:
         """Why a committed file cannot be trusted, or None if it is intact."""
+        options = self.options_for(entry["path"])
+        fs, path = filesystem(entry["path"], options)
         try:
-            size = self.fs.size(entry["path"])
+            size = fs.size(path)
         except FileNotFoundError:
             return "missing"
         if size != entry["size"]:
             return f"size {size} instead of {entry['size']}"
         if verify == "checksum" and entry.get("crc32") is not None:
-            crc = file_crc32(entry["path"], self.storage_options)
+            crc = file_crc32(entry["path"], options)
             if crc != entry["crc32"]:
                 return f"crc32 {crc:08x} instead of {entry['crc32']:08x}"
         return None
@@ -173,20 +203,21 @@ class RunDir:
 
     # -- events ------------------------------------------------------------------------------
     def append_event(self, event: str, **fields: Any) -> None:
-        """Append one event (with time, host and pid) to events.jsonl and flush it."""
+        """Append one event (with time, host and pid) to the event log (see ``events.py``)."""
         record = {"t": round(time.time(), 6), "event": event, "host": socket.gethostname(), "pid": os.getpid()}
         record.update(fields)
-        line = orjson.dumps(record, default=str) + b"\n"
-        with self.fs.open(self.path("events.jsonl"), "ab") as f:
-            f.write(line)
+        self._events.append(record)
+
+    def flush_events(self) -> None:
+        """Write events still buffered (object stores buffer about a second of them)."""
+        self._events.flush()
 
     def events(self) -> list[dict[str, Any]]:
-        try:
-            with self.fs.open(self.path("events.jsonl"), "rb") as f:
-                return [orjson.loads(line) for line in f.read().splitlines() if line.strip()]
-        except FileNotFoundError:
-            return []
+        """Every event of the run directory, oldest first."""
+        return self._events.read()
 
     def makedirs(self, sp: StagePlan) -> None:
+        if self.object_store:  # no folders to make, and each makedirs would be a request
+            return
         for sub in ("done", "logs", "data", "progress"):
             self.fs.makedirs(posixpath.join(self.stage_dir(sp), sub), exist_ok=True)

@@ -317,7 +317,7 @@ def run_task(task: BoundTask, cache: StepCache, randomize_start: float = 0.0) ->
         # Spread the start of many tasks so they do not hit storage all at once.
         time.sleep(random.uniform(0, randomize_start))
     started = time.time()
-    with task_log(task.log_path) as log:
+    with task_log(task.log_path, task.storage_options) as log:
         log.info("task %s attempt %d started on %s pid %d", task.id, task.attempt, socket.gethostname(), os.getpid())
         try:
             steps = cache.steps_for(task)
