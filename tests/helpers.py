@@ -1,11 +1,14 @@
-"""Test helpers: read outputs back, compare rows, hash files."""
+"""Test helpers: read outputs back, compare rows, hash files (local paths or fsspec URLs)."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 
+import fsspec
+import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
@@ -21,14 +24,16 @@ def strip_nones(value):
 
 def read_rows(path: str) -> list[dict]:
     """Rows of one output file (jsonl, .gz, .zst, parquet)."""
+    with fsspec.open(path, "rb") as f:
+        raw = f.read()
     if path.endswith(".parquet"):
-        return pq.read_table(path).to_pylist()
+        return pq.read_table(pa.BufferReader(raw)).to_pylist()
     if path.endswith(".gz"):
-        data = gzip.open(path, "rb").read()
+        data = gzip.decompress(raw)
     elif path.endswith(".zst"):
-        data = zstandard.ZstdDecompressor().stream_reader(open(path, "rb")).read()
+        data = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)).read()
     else:
-        data = open(path, "rb").read()
+        data = raw
     return [json.loads(line) for line in data.splitlines() if line.strip()]
 
 
@@ -43,6 +48,6 @@ def file_digests(paths: list[str], root: str) -> dict[str, str]:
     """Content hash of each file, keyed by its path relative to ``root``."""
     out = {}
     for p in paths:
-        with open(p, "rb") as f:
+        with fsspec.open(p, "rb") as f:
             out[p[len(root):]] = hashlib.sha256(f.read()).hexdigest()
     return out
