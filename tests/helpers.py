@@ -22,9 +22,9 @@ def strip_nones(value):
     return value
 
 
-def read_rows(path: str) -> list[dict]:
+def read_rows(path: str, storage_options: dict | None = None) -> list[dict]:
     """Rows of one output file (jsonl, .gz, .zst, parquet)."""
-    with fsspec.open(path, "rb") as f:
+    with fsspec.open(path, "rb", **(storage_options or {})) as f:
         raw = f.read()
     if path.endswith(".parquet"):
         return pq.read_table(pa.BufferReader(raw)).to_pylist()
@@ -37,10 +37,10 @@ def read_rows(path: str) -> list[dict]:
     return [json.loads(line) for line in data.splitlines() if line.strip()]
 
 
-def read_all(paths: list[str]) -> list[dict]:
+def read_all(paths: list[str], storage_options: dict | None = None) -> list[dict]:
     rows = []
     for p in paths:
-        rows += read_rows(p)
+        rows += read_rows(p, storage_options)
     return [strip_nones(r) for r in rows]
 
 

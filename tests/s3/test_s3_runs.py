@@ -1,0 +1,171 @@
+"""Whole runs on S3: killed and resumed, the server restarted mid-run, credentials kept out.
+
+Inputs, outputs and the run directory are all on the loopback S3 server.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+import shardflow as sf
+from shardflow.steps import filter_rows, map_batches, read_jsonl, write_jsonl, write_parquet
+from tests.conformance.pipelines import write_inputs
+from tests.helpers import file_digests, read_all
+from tests.run.slow_pipeline import build
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCRIPT = os.path.join(ROOT, "tests", "run", "slow_pipeline.py")
+TASKS = 6
+TOTAL_TASKS = TASKS * 3  # the slow pipeline has three stages
+
+
+@pytest.fixture(scope="module")
+def local_inputs(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp("inputs"))
+    return root, write_inputs(root)
+
+
+@pytest.fixture(scope="module")
+def reference(local_inputs, tmp_path_factory):
+    """Digests of the slow pipeline's outputs, run on the local disk."""
+    base = tmp_path_factory.mktemp("reference")
+    result = build(f"{local_inputs[0]}/main", str(base / "out")).run(workdir=str(base / "run"), tasks=TASKS, workers=2)
+    return file_digests(_files(result.outputs), str(base / "out"))
+
+
+@pytest.fixture
+def s3_main(local_inputs, s3_root, s3fs_client):
+    """The main input set, uploaded under this test's prefix."""
+    url = f"{s3_root}/in/main"
+    s3fs_client.put(f"{local_inputs[0]}/main/", url.removeprefix("s3://") + "/", recursive=True)
+    return url
+
+
+def _files(outputs):
+    return sorted(f for files in outputs.values() for f in files)
+
+
+def _markers(fs, workdir):
+    """Task ids with a completion marker (``stages/<stage>-<key>/done/<shard>.json``)."""
+    done = set()
+    for key in fs.find(workdir.removeprefix("s3://") + "/stages"):
+        parts = key.split("/")
+        if parts[-2] == "done":
+            done.add(f"{parts[-3].rsplit('-', 1)[0]}/{parts[-1].removesuffix('.json')}")
+    return done
+
+
+def _last_run(events):
+    start = max(i for i, e in enumerate(events) if e["event"] == "run_start")
+    return events[start:]
+
+
+@pytest.mark.timeout(180)
+def test_sigkill_of_the_whole_run_then_rerun_is_byte_identical(s3_env, s3_main, s3_root, s3fs_client, reference):
+    out, workdir = f"{s3_root}/out", f"{s3_root}/run"
+    env = {**os.environ, "SHARDFLOW_TEST_SLOW": "0.15", "PYTHONPATH": ROOT}
+    proc = subprocess.Popen(
+        [sys.executable, SCRIPT, s3_main, out, workdir, str(TASKS), "2"], env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while len(_markers(s3fs_client, workdir)) < 3:
+            assert proc.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline, "no task completed within 90 s"
+            time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its workers, at once
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    done_before = _markers(s3fs_client, workdir)
+    assert 3 <= len(done_before) < TOTAL_TASKS, "the kill must land mid-run"
+
+    # The killed run's lock is taken over (a conditional PUT on its ETag); done tasks are kept.
+    result = build(s3_main, out).run(workdir=workdir, tasks=TASKS, workers=2)
+    assert file_digests(_files(result.outputs), out) == reference, "the same bytes as an unbroken local run"
+    second = _last_run(sf.run.RunDir(workdir).events())
+    reused = {e["task"] for e in second if e["event"] == "task_reused"}
+    started = {e["task"] for e in second if e["event"] == "task_start"}
+    assert done_before <= reused and not (started & done_before), "completed tasks must not run again"
+    assert result.reused == len(reused) and result.ran == TOTAL_TASKS - len(reused)
+    assert s3fs_client.call_s3("list_multipart_uploads", Bucket="shardflow", Prefix=s3_root.split("/", 3)[3]).get("Uploads", []) == []
+
+
+@pytest.mark.timeout(180)
+def test_a_restart_of_the_s3_server_mid_run_is_ridden_out(s3_env, s3_server, s3_main, s3_root, s3fs_client, reference, monkeypatch):
+    monkeypatch.setenv("SHARDFLOW_TEST_SLOW", "0.1")
+    out, workdir = f"{s3_root}/out", f"{s3_root}/run"
+    seen: dict[str, int] = {}
+
+    def bounce():
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            done = len(_markers(s3fs_client, workdir)) if s3fs_client.exists(workdir) else 0
+            if done >= 2:
+                seen["before"] = done
+                s3_server.restart(down_for=2.0)  # every request in flight fails meanwhile
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=bounce)
+    thread.start()
+    try:
+        result = build(s3_main, out).run(workdir=workdir, tasks=TASKS, workers=2)
+    finally:
+        thread.join()
+    assert 2 <= seen["before"] < TOTAL_TASKS, "the server must go down mid-run"
+    assert result.ran + result.reused == TOTAL_TASKS and not result.failures
+    assert file_digests(_files(result.outputs), out) == reference
+    events = sf.run.RunDir(workdir).events()
+    assert [e["status"] for e in events if e["event"] == "run_end"] == ["ok"]
+    retried = [e for e in events if e["event"] == "task_failed"]
+    assert all(e["kind"] == "infra" for e in retried), "a storage outage is an infrastructure failure"
+
+
+class Boom(sf.Transform):
+    """Fails on the batches of input file 1 (ids ``m1-*``)."""
+
+    def process(self, table):
+        if any(i.startswith("m1-") for i in table.column("id").to_pylist()):
+            raise RuntimeError("cannot handle this shard")
+        return table
+
+
+@pytest.mark.timeout(120)
+def test_credentials_never_reach_the_run_directory(s3_server, local_inputs, s3_root, s3fs_client, monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)  # only storage_options can reach the server
+    opts = s3_server.storage_options
+    s3fs_client.put(f"{local_inputs[0]}/main/", f"{s3_root.removeprefix('s3://')}/in/main/", recursive=True)
+    out, workdir = f"{s3_root}/out", f"{s3_root}/run"
+
+    def pipeline(fail: bool) -> sf.Pipeline:
+        with sf.Pipeline("creds") as p:
+            docs = read_jsonl(f"{s3_root}/in/main", storage_options=opts, batch_size=40)
+            kept = docs >> filter_rows(lambda d: len(d["text"]) > 60, name="kept", rejected=f"{out}/rejected")
+            kept >> write_jsonl(f"{out}/a", storage_options=opts, name="a")
+            tail = kept >> (Boom(name="boom") if fail else map_batches(lambda t: t, name="boom"))
+            tail >> write_parquet(f"{out}/b", storage_options=opts, name="b")
+        return p
+
+    with pytest.raises(sf.RunFailed) as failed:
+        pipeline(True).run(workdir=workdir, tasks=4, workers=2, storage_options=opts, part_rows=60)
+    result = pipeline(False).run(workdir=workdir, tasks=4, workers=2, storage_options=opts, part_rows=60)
+    assert read_all(result.outputs["a"], opts) == read_all(result.outputs["b"], opts) != []
+
+    keys = s3fs_client.find(s3_root.removeprefix("s3://"))
+    kinds = {k.rsplit("/", 2)[-2] for k in keys}
+    assert {"done", "logs", "events", "rejected", "a", "b"} <= kinds, kinds  # every kind of object was written
+    secrets = (opts["key"].encode(), opts["secret"].encode())
+    for key, data in s3fs_client.cat(keys).items():
+        assert not any(s in data for s in secrets), f"a credential leaked into {key}"
+    assert not any(s.decode() in str(failed.value) for s in secrets)
