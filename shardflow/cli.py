@@ -17,7 +17,7 @@ from shardflow.recipe import RecipeError, build_graph, json_schema, load_recipe
 from shardflow.report.mermaid import plan_mermaid
 from shardflow.report.status import run_status
 from shardflow.report.tables import stats_table
-from shardflow.run import RunFailed
+from shardflow.run import RunDir, RunFailed
 
 console = Console()
 errors = Console(stderr=True)
@@ -104,7 +104,7 @@ def validate(file: str) -> None:
 
 
 @main.command()
-@click.argument("workdir", type=click.Path(exists=True, file_okay=False))
+@click.argument("workdir")  # a folder or a URL (s3://...; credentials from the environment)
 def status(workdir: str) -> None:
     """Per stage: tasks done / total and failures; what is left to do."""
     info, stages = _guard(lambda: run_status(workdir))
@@ -123,15 +123,14 @@ def status(workdir: str) -> None:
 
 
 @main.command()
-@click.argument("workdir", type=click.Path(exists=True, file_okay=False))
+@click.argument("workdir")  # a folder or a URL
 @click.option("--json", "as_json", is_flag=True, help="Print stats.json as is.")
 def stats(workdir: str, as_json: bool) -> None:
     """The merged per-step stats of a run."""
-    path = os.path.join(workdir, "stats.json")
-    if not os.path.exists(path):
-        raise click.ClickException(f"{path} does not exist: the run has not finished once yet")
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
+    rundir = RunDir(workdir)
+    if not rundir.exists("stats.json"):
+        raise click.ClickException(f"{rundir.path('stats.json')} does not exist: the run has not finished once yet")
+    data = rundir.read_json("stats.json")
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return

@@ -59,8 +59,9 @@ def _with_defaults(path: str, storage_options: dict | None) -> dict:
     * ``use_listings_cache=False``: s3fs and its kin cache directory listings per process
       and answer ``exists``/``size`` from them. Other processes (workers, a rerun) write
       markers and outputs; a cached listing would call them missing.
-    * For S3, botocore's "standard" retry mode with 10 attempts: a restarting or throttling
-      server (503 SlowDown, refused connections) is retried with exponential backoff.
+    * For S3, botocore's "standard" retry mode with 6 attempts (backoff up to about 30 s in
+      all): a restarting or throttling server (503 SlowDown, refused connections) is
+      retried; past that the task fails as an infrastructure failure and is retried whole.
     """
     options = dict(storage_options or {})
     protocol = split_protocol(path)[0] if "::" not in path else None
@@ -68,7 +69,7 @@ def _with_defaults(path: str, storage_options: dict | None) -> dict:
         options.setdefault("use_listings_cache", False)
     if protocol in ("s3", "s3a"):
         config = dict(options.get("config_kwargs") or {})
-        config.setdefault("retries", {"mode": "standard", "max_attempts": 10})
+        config.setdefault("retries", {"mode": "standard", "max_attempts": 6})
         options["config_kwargs"] = config
     return options
 

@@ -54,7 +54,8 @@ class RunSpec(BaseModel):
     max_retries: int = Field(default=3, ge=0)
     storage_options: dict[str, Any] | None = Field(
         default=None,
-        description="fsspec options for the workdir (e.g. an S3 endpoint: {client_kwargs: {endpoint_url: ...}}). "
+        description="fsspec options for the workdir and for every reader and writer that sets none of its own "
+        "(e.g. an S3 endpoint: {client_kwargs: {endpoint_url: ...}}). "
         "Credentials are better left to the environment (AWS_ACCESS_KEY_ID, ...); they are never written to the run directory.",
     )
 

@@ -5,6 +5,7 @@ Inputs, outputs and the run directory are all on the loopback S3 server.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -169,3 +170,38 @@ def test_credentials_never_reach_the_run_directory(s3_server, local_inputs, s3_r
     for key, data in s3fs_client.cat(keys).items():
         assert not any(s in data for s in secrets), f"a credential leaked into {key}"
     assert not any(s.decode() in str(failed.value) for s in secrets)
+
+
+RECIPE = """\
+pipeline: cli_s3
+run:
+  workdir: {root}/run
+  tasks: 2
+  workers: 2
+  storage_options: {{client_kwargs: {{endpoint_url: "{endpoint}"}}}}
+steps:
+  - {{name: docs, use: read_jsonl, args: {{paths: "{root}/in/main"}}}}
+  - {{name: long, use: filter_rows, input: docs, where: "len(row['text']) > 60"}}
+  - {{name: long_out, use: write_jsonl, input: long, args: {{path: "{root}/out/long"}}}}
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_recipe_runs_on_s3_and_the_cli_reads_the_run_back(s3_env, s3_server, s3_main, s3_root, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from shardflow.cli import main
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL")  # the endpoint comes from the recipe, the keys from the environment
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(RECIPE.format(root=s3_root, endpoint=s3_server.endpoint))
+    runner = CliRunner()
+    ran = runner.invoke(main, ["run", str(recipe)])
+    assert ran.exit_code == 0, ran.output
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint)  # status/stats take no options: the environment
+    status = runner.invoke(main, ["status", f"{s3_root}/run"])
+    assert status.exit_code == 0 and "all tasks done" in status.output, status.output
+    stats = json.loads(runner.invoke(main, ["stats", f"{s3_root}/run", "--json"]).output)
+    assert stats["long"]["rows_in"] == len(read_all([f"{s3_main}/{n}" for n in ("part-0.jsonl", "part-1.jsonl.gz", "part-2.jsonl", "part-3.jsonl.gz")]))
+    missing = runner.invoke(main, ["status", f"{s3_root}/nothing-here"])
+    assert missing.exit_code != 0 and "not a shardflow run directory" in missing.output
