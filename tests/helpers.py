@@ -51,3 +51,25 @@ def file_digests(paths: list[str], root: str) -> dict[str, str]:
         with fsspec.open(p, "rb") as f:
             out[p[len(root):]] = hashlib.sha256(f.read()).hexdigest()
     return out
+
+
+def kill_run_when(args: list[str], env: dict, ready, timeout: float = 60.0) -> None:
+    """Start a run (``args``) in its own process group and SIGKILL the whole group — the
+    driver and its workers, at once — as soon as ``ready()`` is true."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(args, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            assert proc.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline, f"not ready to be killed within {timeout} s"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)

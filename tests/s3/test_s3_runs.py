@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -18,7 +16,7 @@ import pytest
 import shardflow as sf
 from shardflow.steps import filter_rows, map_batches, read_jsonl, write_jsonl, write_parquet
 from tests.conformance.pipelines import write_inputs
-from tests.helpers import file_digests, read_all
+from tests.helpers import file_digests, kill_run_when, read_all
 from tests.run.slow_pipeline import build
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -72,21 +70,8 @@ def _last_run(events):
 def test_sigkill_of_the_whole_run_then_rerun_is_byte_identical(s3_env, s3_main, s3_root, s3fs_client, reference):
     out, workdir = f"{s3_root}/out", f"{s3_root}/run"
     env = {**os.environ, "SHARDFLOW_TEST_SLOW": "0.15", "PYTHONPATH": ROOT}
-    proc = subprocess.Popen(
-        [sys.executable, SCRIPT, s3_main, out, workdir, str(TASKS), "2"], env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while len(_markers(s3fs_client, workdir)) < 3:
-            assert proc.poll() is None, "the run ended before it could be killed"
-            assert time.monotonic() < deadline, "no task completed within 90 s"
-            time.sleep(0.1)
-        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its workers, at once
-        proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    kill_run_when([sys.executable, SCRIPT, s3_main, out, workdir, str(TASKS), "2"], env,
+                  lambda: len(_markers(s3fs_client, workdir)) >= 3, timeout=90)
     done_before = _markers(s3fs_client, workdir)
     assert 3 <= len(done_before) < TOTAL_TASKS, "the kill must land mid-run"
 
