@@ -87,10 +87,13 @@ class Step:
         name: Unique name in the pipeline; used in stats, the run directory and errors.
         options: The :class:`StepOptions` of this step.
         stats: The :class:`StepStats` of the task being run (set by the engine).
+        shard: The shard index of the task being run (set by the engine; None at plan time).
+            Steps that number their rows, such as dedup signatures, key them by it.
     """
 
     kind: ClassVar[str] = "transform"
     default_name: ClassVar[str | None] = None
+    shard: int | None = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "Step":
         step = super().__new__(cls)
@@ -262,12 +265,18 @@ class Mapper(Transform):
 class GlobalStep(Step):
     """A step that needs every shard of its input at once (sort, global dedup, sample).
 
+    A subclass that sets ``broadcast = True`` produces a side input instead: its whole output
+    (one partition) is read, before anything else, by every shard of each step fed from it,
+    whose shard count comes from its other inputs. This suits small results that every shard
+    needs, such as the list of duplicates to drop.
+
     Args:
         out_shards: How many shards its output is split into (None: the run's ``tasks``,
-            or as many as its input had).
+            or as many as its input had). Ignored when ``broadcast`` is set.
     """
 
     kind: ClassVar[str] = "global"
+    broadcast: ClassVar[bool] = False
 
     def __init__(self, *, out_shards: int | None = None, **options: Any) -> None:
         super().__init__(**options)

@@ -35,6 +35,7 @@ class BoundTask:
         parents: For each step, its parent's name in the stage (None for the head).
         exits: The stage's exits.
         merge: ``concat`` or ``seq`` (a convergence).
+        input_bytes: Stored size of what it reads (its shard, or its input files).
         dry_run: Scratch directory that sinks write to instead of their own paths, with
             sources reading one small batch (None for a real run).
         part_rows: Commit the outputs every this many input rows, with a progress record,
@@ -65,6 +66,7 @@ class BoundTask:
     dry_run: str | None = None
     part_rows: int | None = None
     progress_path: str = ""
+    input_bytes: int = 0
 
     def retry(self) -> "BoundTask":
         return replace(self, attempt=self.attempt + 1)
@@ -89,9 +91,8 @@ class Binder:
         """Bind ``tid``; ``markers`` must hold the marker of every task it depends on."""
         sp = self.plan.stages[tid.stage]
         spec = self.plan.tasks[tid]
-        inputs = tuple(
-            tuple(f["path"] for f in markers[ref.task].outputs[ref.exit][ref.part]) for ref in spec.inputs
-        )
+        files = [markers[ref.task].outputs[ref.exit][ref.part] for ref in spec.inputs]
+        inputs = tuple(tuple(f["path"] for f in part) for part in files)
         shards = self.plan.source_shards.get(tid.stage)
         return BoundTask(
             id=tid,
@@ -114,4 +115,5 @@ class Binder:
             resources={"cpus": sp.stage.cpus, "gpus": sp.stage.gpus, "memory": sp.stage.memory, "time": sp.stage.time},
             part_rows=None if self.dry_run else self.part_rows,
             progress_path=self.rundir.progress_path(sp, tid.shard),
+            input_bytes=shards[tid.shard].nbytes if shards is not None else sum(f["size"] for part in files for f in part),
         )

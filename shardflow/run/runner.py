@@ -11,11 +11,12 @@ from shardflow._version import __version__
 from shardflow.plan import Plan
 from shardflow.run.cleanup import output_dirs, remove_stale_writes, remove_task_temps
 from shardflow.run.executor import Executor
-from shardflow.run.hooks import RunHooks
+from shardflow.run.hooks import HookList, RunHooks
 from shardflow.run.lock import RunLock
 from shardflow.run.result import RunFailed, RunResult, RunStats, branch_status, leaf_outputs
 from shardflow.run.rundir import RunDir
 from shardflow.run.scheduler import Scheduler
+from shardflow.run.stage_events import StageEvents
 
 if TYPE_CHECKING:
     from shardflow.graph.dag import Graph
@@ -50,7 +51,7 @@ def execute_run(
         part_rows: Tasks commit their outputs every this many input rows (None: once).
         verify: ``"size"`` or ``"checksum"``: how completed outputs are checked before reuse.
     """
-    hooks = hooks or RunHooks()
+    hooks = HookList([StageEvents(rundir), hooks or RunHooks()])
     started = time.time()
     rundir.fs.makedirs(rundir.url, exist_ok=True)
     rundir.add_output_options(output_dirs(plan, graph, rundir))

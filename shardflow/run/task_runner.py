@@ -9,8 +9,6 @@ overwrites whatever it had committed with the same bytes.
 from __future__ import annotations
 
 import copy
-import heapq
-import itertools
 import os
 import random
 import socket
@@ -23,7 +21,7 @@ import pyarrow as pa
 
 from shardflow.graph.stats import StepStats
 from shardflow.graph.step import Filter, GlobalStep, Sink, Step
-from shardflow.io import FileInfo, read_ipc, write_bytes_atomic
+from shardflow.io import write_bytes_atomic
 from shardflow.run.bound import BoundTask
 from shardflow.run.push import (
     SEQ,
@@ -34,13 +32,13 @@ from shardflow.run.push import (
     checkpoint_writer,
     rejected_writer,
 )
+from shardflow.run.parts import Parts, intact, manifest, part_path, remove_file
 from shardflow.run.stream import concat, split_rows
+from shardflow.run.task_inputs import input_batches, skip_rows, source_batches
 from shardflow.run.tasklog import task_log
 
 __all__ = ["StepCache", "StepError", "execute", "run_task"]
 
-#: Rows a source emits in a dry run.
-DRY_RUN_ROWS = 32
 
 
 class StepCache:
@@ -66,74 +64,15 @@ class StepCache:
         steps = [copy.copy(s) for s in template]
         for step in steps:
             step.stats = StepStats(tasks=1)
+            step.shard = task.id.shard
         return steps
-
-
-def _checkpoint_batches(task: BoundTask, files: tuple[str, ...]) -> Iterator[tuple[int, pa.Table]]:
-    """Batches of one input partition with their sequence numbers."""
-    counter = itertools.count()
-    for path in files:
-        for table in read_ipc(path, storage_options=task.storage_options):
-            if SEQ in table.column_names:
-                seq = table.column(SEQ)[0].as_py()
-                table = table.drop_columns([SEQ])
-            else:
-                seq = next(counter)
-            yield seq, table
-
-
-def _inputs(task: BoundTask) -> Iterator[tuple[int, pa.Table]]:
-    """The task's input batches: concatenated in order, or merged by sequence (convergence)."""
-    streams = [_checkpoint_batches(task, files) for files in task.inputs]
-    if task.merge == "seq":
-        # Each input is in sequence order already: a k-way merge restores the original order,
-        # ties broken by input order, holding one batch per input in memory.
-        keyed = ([(seq, i, t) for seq, t in stream] for i, stream in enumerate(streams))
-        for seq, _, table in heapq.merge(*[iter(k) for k in keyed], key=lambda x: (x[0], x[1])):
-            yield seq, table
-        return
-    for stream in streams:
-        yield from stream
-
-
-def _source_batches(task: BoundTask, source: Step, skip: int = 0) -> Iterator[tuple[int, pa.Table]]:
-    """The source's batches, numbered; the first ``skip`` rows (committed before) are dropped."""
-    seq = 0
-    rows = 0
-    if skip:
-        source.stats.count("resume_skipped_rows", skip)
-    for table in call_step_iter(source, "read", source.read(task.source_shard)):
-        if skip:
-            if skip >= table.num_rows:
-                skip -= table.num_rows
-                seq += 1
-                continue
-            table, skip = table.slice(skip), 0
-        if task.dry_run is not None:
-            table = table.slice(0, DRY_RUN_ROWS - rows)
-        source.stats.rows_out += table.num_rows
-        rows += table.num_rows
-        yield seq, table
-        seq += 1
-        if task.dry_run is not None and rows >= DRY_RUN_ROWS:
-            return
-
-
-def call_step_iter(step: Step, phase: str, iterator) -> Iterator[pa.Table]:
-    """Iterate a step's generator, timing it and naming the step in its errors."""
-    it = iter(iterator)
-    while True:
-        out = call_step(step, phase, lambda: [next(it, None)])
-        if not out:
-            return
-        yield from out
 
 
 def _run_global(task: BoundTask, head: GlobalStep) -> dict[str, list[list[dict[str, Any]]]]:
     """A global step: all inputs at once, output split into the stage's partitions."""
 
     def inputs() -> Iterator[pa.Table]:
-        for _, table in _inputs(task):
+        for _, table in input_batches(task):
             head.stats.rows_in += table.num_rows
             yield table
 
@@ -146,89 +85,8 @@ def _run_global(task: BoundTask, head: GlobalStep) -> dict[str, list[list[dict[s
         writer = checkpoint_writer(paths[i], task.storage_options)
         for j, batch in enumerate(piece.to_batches(max_chunksize=10_000)):
             writer.write(pa.Table.from_batches([batch]).append_column(SEQ, pa.array([j] * batch.num_rows, pa.int64())))
-        parts.append(_manifest(writer.close()))
+        parts.append(manifest(writer.close()))
     return {head.name: parts}
-
-
-def _manifest(infos: list[FileInfo]) -> list[dict[str, Any]]:
-    return [{"path": i.path, "size": i.size, "crc32": i.crc32} for i in infos]
-
-
-def _part_path(path: str, part: int) -> str:
-    """A checkpoint file's name for commit part ``part`` (part 0 keeps the plain name)."""
-    if not part:
-        return path
-    stem, dot, ext = path.rpartition(".")
-    return f"{stem}-p{part:05d}{dot}{ext}"
-
-
-class _Parts:
-    """What the committed parts of a task hold so far, and where its input resumes.
-
-    The progress record is rewritten after each part, atomically: a task killed at any
-    moment resumes after its last recorded part and redoes at most one part of work.
-    """
-
-    def __init__(self, task: BoundTask, steps: list[Step]) -> None:
-        self.task = task
-        self.steps = steps
-        self.part = 0
-        self.rows = 0  # input rows consumed by committed parts
-        self.files: dict[str, list[dict[str, Any]]] = {}
-        self.side: list[dict[str, Any]] = []
-
-    def resume(self, fs_exists) -> None:
-        """Continue after the parts a previous attempt recorded (if their files are intact)."""
-        try:
-            with open_record(self.task) as f:
-                record = orjson.loads(f.read())
-        except (FileNotFoundError, orjson.JSONDecodeError):
-            return
-        if record.get("stage_key") != self.task.stage_key:
-            return
-        entries = [e for files in record["files"].values() for e in files] + record["side"]
-        if not all(fs_exists(e) for e in entries):
-            return  # a damaged part: redo the task from the start
-        self.part, self.rows = record["part"], record["rows"]
-        self.files, self.side = record["files"], record["side"]
-        for step in self.steps:
-            if step.name in record["stats"]:
-                step.stats = StepStats.from_dict(record["stats"][step.name])
-
-    def commit(self, exits: dict, side: dict[str, LazyWriter], rows: int, record: bool) -> None:
-        for name, node in exits.items():
-            self.files.setdefault(name, []).extend(_manifest(node.files))
-        for writer in side.values():
-            self.side.extend(_manifest(writer.close()))
-        self.part += 1
-        self.rows = rows
-        if record:
-            data = {
-                "stage_key": self.task.stage_key, "part": self.part, "rows": self.rows,
-                "files": self.files, "side": self.side,
-                "stats": {s.name: s.stats.to_dict() for s in self.steps},
-            }
-            write_bytes_atomic(self.task.progress_path, orjson.dumps(data), self.task.storage_options)
-
-
-def open_record(task: BoundTask):
-    from shardflow.io import filesystem
-
-    fs, path = filesystem(task.progress_path, task.storage_options)
-    return fs.open(path, "rb")
-
-
-def _skip(batches: Iterator[tuple[int, pa.Table]], rows: int, head: Step) -> Iterator[tuple[int, pa.Table]]:
-    """Drop the first ``rows`` input rows (already committed by earlier parts)."""
-    if rows:
-        head.stats.count("resume_skipped_rows", rows)
-    for seq, table in batches:
-        if rows >= table.num_rows:
-            rows -= table.num_rows
-            continue
-        if rows:
-            table, rows = table.slice(rows), 0
-        yield seq, table
 
 
 def execute(task: BoundTask, steps: list[Step]) -> tuple[dict[str, list], list[dict[str, Any]]]:
@@ -242,9 +100,9 @@ def execute(task: BoundTask, steps: list[Step]) -> tuple[dict[str, list], list[d
     if isinstance(head, GlobalStep):
         return _run_global(task, head), []
     by_name = {s.name: s for s in steps}
-    parts = _Parts(task, steps)
+    parts = Parts(task, steps)
     if task.part_rows:
-        parts.resume(lambda e: _intact(e, task.storage_options))
+        parts.resume(lambda e: intact(e, task.storage_options))
 
     def open_part(part: int):
         side: dict[str, LazyWriter] = {}
@@ -260,12 +118,12 @@ def execute(task: BoundTask, steps: list[Step]) -> tuple[dict[str, list], list[d
 
         roots, exits = build_tree(
             by_name, task.parents, task.exits, {},
-            lambda e: checkpoint_writer(_part_path(task.data_paths[e][0], part), task.storage_options),
+            lambda e: checkpoint_writer(part_path(task.data_paths[e][0], part), task.storage_options),
             sink_writer,
         )
         return roots, exits, side
 
-    raw = _source_batches(task, head, parts.rows) if task.stage_kind == "source" else _skip(_inputs(task), parts.rows, head)
+    raw = source_batches(task, head, parts.rows) if task.stage_kind == "source" else skip_rows(input_batches(task), parts.rows, head)
     roots, exits, side = open_part(parts.part)
     rows = parts.rows
     try:
@@ -291,26 +149,6 @@ def execute(task: BoundTask, steps: list[Step]) -> tuple[dict[str, list], list[d
     return outputs, parts.side
 
 
-def _intact(entry: dict[str, Any], storage_options: dict | None) -> bool:
-    from shardflow.io import filesystem
-
-    fs, path = filesystem(entry["path"], storage_options)
-    try:
-        return fs.size(path) == entry["size"]
-    except FileNotFoundError:
-        return False
-
-
-def _remove(path: str, storage_options: dict | None) -> None:
-    from shardflow.io import filesystem
-
-    fs, stripped = filesystem(path, storage_options)
-    try:
-        fs.rm(stripped)
-    except FileNotFoundError:
-        pass
-
-
 def run_task(task: BoundTask, cache: StepCache, randomize_start: float = 0.0) -> dict[str, Any]:
     """Run ``task`` to completion and write its marker; return the marker's content."""
     if randomize_start > 0:
@@ -332,6 +170,9 @@ def run_task(task: BoundTask, cache: StepCache, randomize_start: float = 0.0) ->
             "outputs": outputs,
             "side": side,
             "stats": {s.name: s.stats.to_dict() for s in steps},
+            # Bytes read (its shard or input files, as stored) and written, for throughput displays.
+            "bytes_in": task.input_bytes,
+            "bytes_out": sum(f["size"] for parts in outputs.values() for part in parts for f in part),
             "seconds": round(time.time() - started, 6),
             "started": started,
             "host": socket.gethostname(),
@@ -339,6 +180,6 @@ def run_task(task: BoundTask, cache: StepCache, randomize_start: float = 0.0) ->
         }
         write_bytes_atomic(task.marker_path, orjson.dumps(marker), task.storage_options)
         if task.part_rows:
-            _remove(task.progress_path, task.storage_options)  # the marker supersedes it
+            remove_file(task.progress_path, task.storage_options)  # the marker supersedes it
         log.info("task %s done in %.3fs", task.id, marker["seconds"])
     return marker
