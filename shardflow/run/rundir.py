@@ -38,10 +38,11 @@ from typing import Any
 import orjson
 
 from shardflow.io import file_crc32, filesystem, write_bytes_atomic
-from shardflow.io.fs import protocol_of
+from shardflow.io.fs import full_path, protocol_of
 from shardflow.io.objectstore import publishes_whole_objects
 from shardflow.plan import Plan, StagePlan, TaskId
 from shardflow.run.events import EventLog
+from shardflow.run.intact import stored_sizes
 
 
 #: A marker's file name: the shard, zero-padded (temporaries of killed writers never match).
@@ -156,36 +157,45 @@ class RunDir:
                 and its CRC-32 matches (reads every file). A damaged file is reported in the
                 event log and the task reruns.
         """
-        path = self.marker_path(sp, shard)
-        try:
-            with self.fs.open(path, "rb") as f:
-                data = orjson.loads(f.read())
-        except FileNotFoundError:
-            return None
-        except orjson.JSONDecodeError:
-            return None  # a torn marker cannot be trusted: the task reruns
-        if data.get("stage_key") != sp.key or "outputs" not in data:
-            return None
-        marker = Marker.from_dict(TaskId(sp.id, shard), data)
-        for entry in marker.files():
-            problem = self._damage(entry, verify)
-            if problem:
-                self.append_event("output_damaged", task=str(marker.task), path=entry["path"], problem=problem)
-                return None
-        return marker
+        return self._valid_markers(sp, {shard: self.marker_path(sp, shard)}, verify).get(shard)
 
-    def _damage(self, entry: dict[str, Any], verify: str) -> str | None:
-        """Why a committed file cannot be trusted, or None if it is intact."""
-        options = self.options_for(entry["path"])
-        fs, path = filesystem(entry["path"], options)
-        try:
-            size = fs.size(path)
-        except FileNotFoundError:
+    def _valid_markers(self, sp: StagePlan, paths: dict[int, str], verify: str) -> dict[int, Marker]:
+        """The markers at ``paths`` (by shard) that belong to ``sp`` and whose files are intact.
+
+        All markers are read in one call (concurrent GETs on an object store) and all their
+        files' sizes are checked together (see ``intact.py``).
+        """
+        raw = self.fs.cat([self.fs._strip_protocol(p) for p in paths.values()], on_error="return") if paths else {}
+        raw = {full_path(self.fs, k): v for k, v in raw.items()}
+        markers: dict[int, Marker] = {}
+        for shard, path in paths.items():
+            data = raw.get(path)
+            if not isinstance(data, bytes):
+                continue  # missing, or unreadable: the task reruns
+            try:
+                data = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                continue  # a torn marker cannot be trusted: the task reruns
+            if data.get("stage_key") == sp.key and "outputs" in data:
+                markers[shard] = Marker.from_dict(TaskId(sp.id, shard), data)
+        sizes = stored_sizes([e["path"] for m in markers.values() for e in m.files()], self.options_for)
+        for shard, marker in list(markers.items()):
+            for entry in marker.files():
+                problem = self._damage(entry, sizes[entry["path"]], verify)
+                if problem:
+                    self.append_event("output_damaged", task=str(marker.task), path=entry["path"], problem=problem)
+                    del markers[shard]
+                    break
+        return markers
+
+    def _damage(self, entry: dict[str, Any], size: int | None, verify: str) -> str | None:
+        """Why a committed file (stored with ``size`` bytes) cannot be trusted, or None."""
+        if size is None:
             return "missing"
         if size != entry["size"]:
             return f"size {size} instead of {entry['size']}"
         if verify == "checksum" and entry.get("crc32") is not None:
-            crc = file_crc32(entry["path"], options)
+            crc = file_crc32(entry["path"], self.options_for(entry["path"]))
             if crc != entry["crc32"]:
                 return f"crc32 {crc:08x} instead of {entry['crc32']:08x}"
         return None
@@ -201,19 +211,16 @@ class RunDir:
         for path in paths:
             name = posixpath.basename(path)
             if MARKER_NAME.fullmatch(name):
-                found[int(name[:-5])] = path if "://" in path or path.startswith("/") else self.path(path)
+                found[int(name[:-5])] = full_path(self.fs, path)  # ls strips the protocol
         return dict(sorted(found.items()))
 
     def completed(self, plan: Plan, verify: str = "size") -> dict[TaskId, Marker]:
         """Valid markers of every task of ``plan`` (one listing per stage, not per task)."""
         found: dict[TaskId, Marker] = {}
         for sp in plan.stages.values():
-            present = self.marker_paths(sp.dirname)
-            for shard in range(sp.n_tasks):
-                if shard in present:
-                    marker = self.read_marker(sp, shard, verify)
-                    if marker is not None:
-                        found[marker.task] = marker
+            present = {s: p for s, p in self.marker_paths(sp.dirname).items() if s < sp.n_tasks}
+            for marker in self._valid_markers(sp, present, verify).values():
+                found[marker.task] = marker
         return found
 
     # -- events ------------------------------------------------------------------------------

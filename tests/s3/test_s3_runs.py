@@ -190,3 +190,19 @@ def test_a_recipe_runs_on_s3_and_the_cli_reads_the_run_back(s3_env, s3_server, s
     assert stats["long"]["rows_in"] == len(read_all([f"{s3_main}/{n}" for n in ("part-0.jsonl", "part-1.jsonl.gz", "part-2.jsonl", "part-3.jsonl.gz")]))
     missing = runner.invoke(main, ["status", f"{s3_root}/nothing-here"])
     assert missing.exit_code != 0 and "not a shardflow run directory" in missing.output
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("list_from", [1, 1000], ids=["listing", "per-file"])
+def test_damaged_outputs_on_s3_are_found_and_recomputed(s3_env, s3_main, s3_root, s3fs_client, reference, monkeypatch, list_from):
+    monkeypatch.setattr("shardflow.run.intact.LIST_FROM", list_from)  # sizes by listing, or by HEAD
+    out, workdir = f"{s3_root}/out", f"{s3_root}/run"
+    first = build(s3_main, out).run(workdir=workdir, tasks=TASKS, workers=2)
+    missing, truncated = first.outputs["a"][1], first.outputs["b"][2]
+    s3fs_client.rm_file(missing)
+    s3fs_client.pipe_file(truncated, s3fs_client.cat_file(truncated)[:-10])
+    again = build(s3_main, out).run(workdir=workdir, tasks=TASKS, workers=2)
+    assert again.ran == 2 and again.reused == TOTAL_TASKS - 2
+    damaged = {e["path"]: e["problem"] for e in sf.run.RunDir(workdir).events() if e["event"] == "output_damaged"}
+    assert damaged[missing] == "missing" and damaged[truncated].startswith("size ")
+    assert file_digests(_files(again.outputs), out) == reference
