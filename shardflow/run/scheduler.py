@@ -141,7 +141,14 @@ class Scheduler:
         except KeyboardInterrupt:
             forced = True  # second Ctrl-C: stop now; committed tasks stay committed
         finally:
-            self.executor.shutdown(force=forced)
+            try:
+                self.executor.shutdown(force=forced)
+            except KeyboardInterrupt:
+                # A second Ctrl-C while the workers stop (the loop has ended, its handler is
+                # gone): stop them at once, and report the run as interrupted, not a traceback.
+                self._interrupts += 1
+                forced = True
+                self.executor.shutdown(force=True)
         outcome.interrupted = self._interrupts > 0
         outcome.cancelled += cancel_pending(state) if forced else []
         outcome.blocked = set(state.blocked)

@@ -25,6 +25,10 @@ from shardflow.io.fs import is_local
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 logger = logging.getLogger("shardflow.task")
 
+#: Storage clients whose debug records carry signed request headers (the access key) and
+#: client set-up arguments: never written to a task log below WARNING, whatever the level.
+_STORAGE_CLIENTS = ("botocore", "aiobotocore", "boto3", "s3fs", "urllib3", "aiohttp", "gcsfs", "adlfs", "azure")
+
 #: Seconds between two uploads of a running task's log to an object store.
 UPLOAD_EVERY = 10.0
 
@@ -62,6 +66,7 @@ def _capture(local_path: str) -> Iterator[logging.Logger]:
     stream = open(local_path, "a", buffering=1, encoding="utf-8")
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(_no_storage_client_chatter)
     root = logging.getLogger()
     old_level = root.level
     root.addHandler(handler)
@@ -75,6 +80,12 @@ def _capture(local_path: str) -> Iterator[logging.Logger]:
         root.removeHandler(handler)
         root.setLevel(old_level)
         stream.close()
+
+
+def _no_storage_client_chatter(record: logging.LogRecord) -> bool:
+    if record.levelno >= logging.WARNING:
+        return True
+    return record.name.split(".", 1)[0] not in _STORAGE_CLIENTS
 
 
 class _Uploader:

@@ -117,6 +117,18 @@ def test_a_restart_of_the_s3_server_mid_run_is_ridden_out(s3_env, s3_server, s3_
     assert all(e["kind"] == "infra" for e in retried), "a storage outage is an infrastructure failure"
 
 
+class Verbose(sf.Transform):
+    """A user debugging: every logger at DEBUG, storage clients included."""
+
+    def setup(self):
+        import logging
+
+        logging.getLogger().setLevel(logging.DEBUG)
+
+    def process(self, table):
+        return table
+
+
 class Boom(sf.Transform):
     """Fails on the batches of input file 1 (ids ``m1-*``)."""
 
@@ -136,7 +148,7 @@ def test_credentials_never_reach_the_run_directory(s3_server, local_inputs, s3_r
 
     def pipeline(fail: bool) -> sf.Pipeline:
         with sf.Pipeline("creds") as p:
-            docs = read_jsonl(f"{s3_root}/in/main", storage_options=opts, batch_size=40)
+            docs = read_jsonl(f"{s3_root}/in/main", storage_options=opts, batch_size=40) >> Verbose(name="verbose")
             kept = docs >> filter_rows(lambda d: len(d["text"]) > 60, name="kept", rejected=f"{out}/rejected")
             kept >> write_jsonl(f"{out}/a", storage_options=opts, name="a")
             tail = kept >> (Boom(name="boom") if fail else map_batches(lambda t: t, name="boom"))
