@@ -1,11 +1,11 @@
 """shardflow: dataset-processing pipelines as a DAG of steps, on local cores, Ray or Slurm.
 
-Public API: :class:`Pipeline`, :class:`LocalExecutor`, and the steps in
+Public API: :class:`Pipeline`, :class:`LocalExecutor`, :class:`SlurmExecutor`, and the steps in
 :mod:`shardflow.steps`.
 """
 
 from shardflow._version import __version__
-from shardflow.executors import LocalExecutor
+from shardflow.executors import LocalExecutor, SlurmExecutor
 from shardflow.graph import Filter, GlobalStep, Mapper, PipelineError, Sink, Source, Step, Transform
 from shardflow.pipeline import Pipeline
 from shardflow.run import RunFailed, RunResult
@@ -19,6 +19,7 @@ __all__ = [
     "PipelineError",
     "RunFailed",
     "RunResult",
+    "SlurmExecutor",
     "Sink",
     "Source",
     "Step",
