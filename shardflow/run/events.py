@@ -17,12 +17,10 @@ store is restarting) stays buffered and goes out with the next one.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import posixpath
 import time
-import weakref
 from typing import Any
 
 import fsspec
@@ -34,16 +32,6 @@ log = logging.getLogger(__name__)
 
 #: Seconds between two segment writes on an object store.
 SEGMENT_SECONDS = 1.0
-
-#: Segmented logs of this process: whatever they still buffer is written at exit, so that a
-#: process that appends events outside a run (a tool, a backend's helper) loses none.
-_segmented_logs: "weakref.WeakSet[EventLog]" = weakref.WeakSet()
-
-
-@atexit.register
-def _flush_at_exit() -> None:
-    for log_ in list(_segmented_logs):
-        log_.flush(raise_errors=False)
 
 
 class EventLog:
@@ -62,8 +50,6 @@ class EventLog:
         self._first_t: float | None = None
         self._last_write = 0.0
         self._seq = 0
-        if self.segmented:
-            _segmented_logs.add(self)
 
     def append(self, record: dict[str, Any]) -> None:
         """Records one event (a dict with at least ``t`` and ``event``)."""
