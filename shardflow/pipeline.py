@@ -73,7 +73,7 @@ class Pipeline:
         tasks: int | None = None,
         workers: int | None = None,
         *,
-        max_retries: int = 3,
+        max_retries: int | None = None,
         storage_options: dict | None = None,
         raise_on_failure: bool = True,
         hooks: list[RunHooks] | None = None,
@@ -86,7 +86,8 @@ class Pipeline:
             tasks: Shards per source, balanced by bytes (None: one per input file). Output
                 file names depend on it, never on ``workers``.
             workers: Tasks running at once on the default local executor (default: cores).
-            max_retries: Retries of a task after an infrastructure failure (worker killed).
+            max_retries: Retries of a task after an infrastructure failure (worker killed);
+                None: the executor's ``max_retries`` if it has one, else 3.
             storage_options: fsspec options for ``workdir``.
             raise_on_failure: Raise :class:`~shardflow.run.RunFailed` if tasks failed.
             hooks: Extra :class:`~shardflow.run.hooks.RunHooks` told of every task event.
@@ -100,6 +101,8 @@ class Pipeline:
             executor = LocalExecutor(workers=workers)
         elif workers is not None and getattr(executor, "workers", None) is None:
             executor.workers = workers
+        if max_retries is None:
+            max_retries = getattr(executor, "max_retries", None)
         plan = self.plan(tasks)
         rundir = RunDir(workdir, storage_options)
         rundir.fs.makedirs(rundir.url, exist_ok=True)
@@ -110,7 +113,7 @@ class Pipeline:
             rundir,
             executor,
             command=resume_command(),
-            max_retries=max_retries,
+            max_retries=3 if max_retries is None else max_retries,
             raise_on_failure=raise_on_failure,
             hooks=HookList(hooks or []),
         )

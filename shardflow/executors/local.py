@@ -11,13 +11,12 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
-import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Sequence
 
 from shardflow.run.bound import BoundTask
-from shardflow.run.executor import INFRA, STEP, Completion, TaskFailure
+from shardflow.run.executor import INFRA, Completion, TaskFailure
 
 
 def _worker_main(conn: Connection, rank: int, gpu_ids: str | None, randomize_start: float) -> None:
@@ -27,7 +26,7 @@ def _worker_main(conn: Connection, rank: int, gpu_ids: str | None, randomize_sta
         os.environ["CUDA_VISIBLE_DEVICES"] = gpu_ids
     os.environ["SHARDFLOW_LOCAL_RANK"] = str(rank)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver owns Ctrl-C
-    from shardflow.run.task_runner import StepCache, StepError, run_task
+    from shardflow.run.task_runner import StepCache, run_task_reported
 
     cache = StepCache()
     while True:
@@ -37,12 +36,8 @@ def _worker_main(conn: Connection, rank: int, gpu_ids: str | None, randomize_sta
             return
         if task is None:
             return
-        try:
-            conn.send(("ok", run_task(task, cache, randomize_start)))
-        except StepError as exc:
-            conn.send(("fail", TaskFailure(STEP, str(exc), exc.traceback, exc.step)))
-        except BaseException as exc:  # noqa: BLE001 - reported to the driver, never lost
-            conn.send(("fail", TaskFailure(STEP, f"{type(exc).__name__}: {exc}", traceback.format_exc())))
+        marker, failure = run_task_reported(task, cache, randomize_start)
+        conn.send(("ok", marker) if failure is None else ("fail", failure))
 
 
 @dataclass

@@ -24,6 +24,7 @@ from shardflow.graph.stats import StepStats
 from shardflow.graph.step import Sink, Step, Writer
 from shardflow.io import FileInfo, IpcWriter, read_ipc, write_bytes_atomic
 from shardflow.run.bound import BoundTask
+from shardflow.run.executor import STEP, TaskFailure
 from shardflow.run.stream import apply, as_tables, concat, counted_source, rebatch, split_rows
 from shardflow.run.tasklog import task_log
 
@@ -206,3 +207,20 @@ def run_task(task: BoundTask, cache: StepCache, randomize_start: float = 0.0) ->
         write_bytes_atomic(task.marker_path, orjson.dumps(marker), task.storage_options)
         log.info("task %s done in %.3fs", task.id, marker["seconds"])
     return marker
+
+
+def run_task_reported(
+    task: BoundTask, cache: StepCache, randomize_start: float = 0.0
+) -> tuple[dict[str, Any] | None, TaskFailure | None]:
+    """Run ``task`` in a worker; return ``(marker, None)`` or ``(None, failure)``, never raise.
+
+    Every error raised while running the task is the task's own (its steps, its inputs or
+    outputs) and is reported as a :data:`~shardflow.run.executor.STEP` failure with its
+    traceback; infrastructure failures are what the executor sees when no answer comes back.
+    """
+    try:
+        return run_task(task, cache, randomize_start), None
+    except StepError as exc:
+        return None, TaskFailure(STEP, str(exc), exc.traceback, exc.step)
+    except BaseException as exc:  # noqa: BLE001 - reported to the driver, never lost
+        return None, TaskFailure(STEP, f"{type(exc).__name__}: {exc}", traceback.format_exc())

@@ -1,0 +1,33 @@
+"""The executor conformance suite on Ray (a single-node local Ray on loopback).
+
+Each case runs on the local executor first, then on Ray with one task per call and with
+several tasks per call: rows must match the oracle and output bytes the local executor's.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import shardflow as sf
+from tests.conformance.check import check_case
+from tests.conformance.pipelines import CASES
+from tests.conformance.test_local import inputs  # noqa: F401 - the shared input fixture
+from tests.ray_support import local_ray
+
+EXECUTORS = {
+    "local-2": lambda: sf.LocalExecutor(workers=2),
+    "ray-2": lambda: sf.RayExecutor(workers=2),
+    "ray-3-per-job": lambda: sf.RayExecutor(tasks_per_job=3),
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ray_instance():
+    with local_ray(num_cpus=2):
+        yield
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_conformance_on_ray(case, inputs, tmp_path):  # noqa: F811
+    check_case(case, EXECUTORS, inputs, tmp_path)
