@@ -31,3 +31,18 @@ def ray_instance():
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_conformance_on_ray(case, inputs, tmp_path):  # noqa: F811
     check_case(case, EXECUTORS, inputs, tmp_path)
+
+
+@pytest.mark.timeout(120)
+def test_a_run_resumes_across_executors(inputs, tmp_path):  # noqa: F811
+    """Markers are the same whoever wrote them: Ray reuses local work and the other way round."""
+    case = CASES[1]  # fan_out: a checkpointed stage and two branches
+    inp, _ = inputs
+    for first, second in (("local", "ray"), ("ray", "local")):
+        make = {"local": lambda: sf.LocalExecutor(workers=2), "ray": lambda: sf.RayExecutor(workers=2)}
+        pipeline = case.build(inp, str(tmp_path / first / "out"))
+        workdir = str(tmp_path / first / "run")
+        done = pipeline.run(workdir=workdir, executor=make[first](), tasks=case.tasks)
+        again = pipeline.run(workdir=workdir, executor=make[second](), tasks=case.tasks)
+        assert done.ran > 0 and again.ran == 0 and again.reused == done.ran, (first, second)
+        assert again.outputs == done.outputs

@@ -19,9 +19,9 @@ import pytest
 import shardflow as sf
 from shardflow.run import RunDir
 from shardflow.steps import read_jsonl, write_jsonl
-from tests.conformance.pipelines import write_inputs
 from tests.helpers import file_digests, read_rows
 from tests.ray_support import add_node, loopback_cluster, ray
+from tests.run.test_local_executor import main_input  # noqa: F401 - the shared input fixture
 
 HEAD_IP = "127.0.0.2"
 TASKS = 6
@@ -31,13 +31,6 @@ TASKS = 6
 def cluster():
     with loopback_cluster([2, 1, 1]) as c:
         yield c
-
-
-@pytest.fixture(scope="module")
-def main_input(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp("in"))
-    write_inputs(root)
-    return f"{root}/main"
 
 
 class Passthrough(sf.Transform):
@@ -175,12 +168,17 @@ def test_stage_resources_become_ray_requests(cluster, main_input, tmp_path):
 @pytest.mark.timeout(90)
 def test_a_killed_worker_is_retried_and_the_output_is_identical(cluster, main_input, tmp_path, anchor):
     flag = str(tmp_path / "killed")
-    digests, events = run_and_digest(main_input, tmp_path, lambda: KillsItsWorker(flag), sf.RayExecutor())
+    # Two tasks per call: the task after the killed one never started, so it is requeued, not failed.
+    executor = sf.RayExecutor(tasks_per_job=2)
+    digests, events = run_and_digest(main_input, tmp_path, lambda: KillsItsWorker(flag), executor)
     assert digests == anchor
     lost = failures(events, "infra")
     assert len(lost) == 1 and "worker process died" in lost[0]["message"], lost
     retried = [e for e in events if e["event"] == "task_done" and e["task"] == lost[0]["task"]]
     assert [e["attempt"] for e in retried] == [2]
+    log = open(lost[0]["log"]).read()
+    assert "attempt 1 started" in log, "the killed attempt's log lines reached the run directory"
+    assert "attempt 2 started" in log and "done in" in log
 
 
 @pytest.mark.timeout(90)
