@@ -191,6 +191,10 @@ class RayExecutor:
                 if not entries or not idle or (len(entries) < self.tasks_per_job and not flush):
                     break
                 self._start_job(idle[0], entries)
+        queued_shapes = {e.shape for e in self._queue}
+        for actor in self._pool.pending():
+            if actor.shape not in queued_shapes:
+                self._pool.kill(actor)  # its work went to an actor that was free first
         for shape in shapes:
             queued = sum(1 for e in self._queue if e.shape == shape)
             wanted = -(-queued // self.tasks_per_job) - len(self._pool.pending(shape))
@@ -198,10 +202,6 @@ class RayExecutor:
                 if not self._make_room(shape):
                     break
                 self._pool.create(shape)
-        queued_shapes = {e.shape for e in self._queue}
-        for actor in self._pool.pending():
-            if actor.shape not in queued_shapes:
-                self._pool.kill(actor)  # its work went to an actor that was free first
 
     def _make_room(self, shape: Shape) -> bool:
         """Kill idle actors of other shapes until one more of ``shape`` fits; False if it can't."""
