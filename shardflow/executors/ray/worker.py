@@ -13,11 +13,14 @@ line by line, so it survives the actor being killed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
 import sys
 from typing import Any, Iterator
+
+import ray
 
 from shardflow.run.bound import BoundTask
 from shardflow.run.task_runner import StepCache, run_task_reported
@@ -59,25 +62,22 @@ class TaskWorker:
             yield ("done", i, marker) if failure is None else ("fail", i, failure)
 
 
-class _echo_log:
+@contextlib.contextmanager
+def _echo_log(enabled: bool) -> Iterator[None]:
     """Copy log records to the process's real stderr for the duration of one task."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.handler = logging.StreamHandler(sys.__stderr__) if enabled else None
-
-    def __enter__(self) -> None:
-        if self.handler is not None:
-            self.handler.setFormatter(logging.Formatter(LOG_FORMAT))
-            logging.getLogger().addHandler(self.handler)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.handler is not None:
-            logging.getLogger().removeHandler(self.handler)
+    if not enabled:
+        yield
+        return
+    handler = logging.StreamHandler(sys.__stderr__)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.getLogger().addHandler(handler)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(handler)
 
 
 def _node_ip() -> str:
-    import ray
-
     try:
         return ray.util.get_node_ip_address()
     except Exception:  # noqa: BLE001 - only used in messages
@@ -86,8 +86,6 @@ def _node_ip() -> str:
 
 def _group_node_ips() -> str | None:
     """IPs of the nodes of this actor's placement group, in bundle order, if it has one."""
-    import ray
-
     group = ray.util.get_current_placement_group()
     if group is None:
         return None
