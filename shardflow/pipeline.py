@@ -5,6 +5,7 @@ It is the only place that knows all three layers, so no lower layer imports a hi
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from typing import Any
@@ -13,6 +14,7 @@ from shardflow.graph import Graph, building, validate
 from shardflow.graph.step import Source
 from shardflow.plan import Plan, compile_plan
 from shardflow.report.mermaid import plan_mermaid
+from shardflow.report.progress import make_progress
 from shardflow.run import RunDir, RunResult, execute_run
 from shardflow.run.hooks import HookList, RunHooks
 
@@ -77,6 +79,10 @@ class Pipeline:
         storage_options: dict | None = None,
         raise_on_failure: bool = True,
         hooks: list[RunHooks] | None = None,
+        dry_run: bool = False,
+        part_rows: int | None = None,
+        verify: str = "size",
+        progress: bool | str | RunHooks = "auto",
     ) -> RunResult:
         """Run the pipeline; rerunning with the same workdir resumes where it stopped.
 
@@ -91,6 +97,18 @@ class Pipeline:
             storage_options: fsspec options for ``workdir``.
             raise_on_failure: Raise :class:`~shardflow.run.RunFailed` if tasks failed.
             hooks: Extra :class:`~shardflow.run.hooks.RunHooks` told of every task event.
+            dry_run: Push one small batch per source through the whole DAG, in one shard,
+                writing every output under ``<workdir>/dry-run/`` (wiped first) instead of
+                the real paths: a quick check that every step works on real data.
+            part_rows: Commit each task's outputs every this many input rows, with a
+                progress record, so a killed task resumes from its last part instead of
+                from zero (files of later parts get a ``-pNNNNN`` suffix). None: one part.
+            verify: How completed outputs are checked before reuse: ``"size"`` (cheap) or
+                ``"checksum"`` (reads every output and compares its CRC-32).
+            progress: Progress on stderr: ``"auto"`` (live on a terminal, plain lines every
+                30 s in CI or when stderr is not a terminal), ``True``, ``"live"``,
+                ``"log"``, ``False``, or your own hook (see
+                :func:`~shardflow.report.progress.make_progress`).
 
         Returns:
             A :class:`~shardflow.run.RunResult` with ``.stats`` and ``.outputs``.
@@ -101,6 +119,17 @@ class Pipeline:
             executor = LocalExecutor(workers=workers)
         elif workers is not None and getattr(executor, "workers", None) is None:
             executor.workers = workers
+        scratch = None
+        if dry_run:
+            workdir = f"{str(workdir).rstrip('/')}/dry-run"
+            fs = RunDir(workdir, storage_options).fs
+            if fs.exists(workdir):
+                fs.rm(workdir, recursive=True)
+            scratch, tasks = f"{workdir}/outputs", 1
+        if verify not in ("size", "checksum"):
+            raise ValueError(f"verify={verify!r}: use 'size' or 'checksum'")
+        if part_rows is not None and part_rows <= 0:
+            raise ValueError(f"part_rows={part_rows} must be a positive number of rows")
         if max_retries is None:
             max_retries = getattr(executor, "max_retries", None)
         plan = self.plan(tasks)
@@ -115,14 +144,17 @@ class Pipeline:
             command=resume_command(),
             max_retries=3 if max_retries is None else max_retries,
             raise_on_failure=raise_on_failure,
-            hooks=HookList(hooks or []),
+            hooks=HookList([h for h in [make_progress(progress), *(hooks or [])] if h is not None]),
+            dry_run=scratch and RunDir(scratch, storage_options).url,
+            part_rows=part_rows,
+            verify=verify,
         )
 
 
 def resume_command() -> str:
     """The command line that started this process: rerunning it resumes the run."""
     argv = list(sys.argv) or ["python"]
-    if argv[0].endswith("shardflow") or argv[0].endswith("__main__.py"):
+    if argv[0].endswith("shardflow") or argv[0].endswith(os.path.join("shardflow", "__main__.py")):
         return shlex.join(["shardflow", *argv[1:]])
     if argv[0] in ("", "-c"):
         return "rerun the same Python code with the same workdir"

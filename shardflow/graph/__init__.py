@@ -4,9 +4,11 @@ from shardflow.graph.context import building, current_graph
 from shardflow.graph.dag import Graph
 from shardflow.graph.stats import StepStats
 from shardflow.graph.step import (
+    Converge,
     Filter,
     GlobalStep,
     Mapper,
+    Router,
     Sink,
     Source,
     Step,
@@ -17,11 +19,13 @@ from shardflow.graph.step import (
 from shardflow.graph.validate import PipelineError, validate
 
 __all__ = [
+    "Converge",
     "Filter",
     "GlobalStep",
     "Graph",
     "Mapper",
     "PipelineError",
+    "Router",
     "Sink",
     "Source",
     "Step",

@@ -6,7 +6,7 @@ A step is a small class with one method to write. The kinds, by what they implem
 * :class:`Transform` — ``process(batch)``; :class:`Filter` (``filter(row)``) and
   :class:`Mapper` (``map(row)``) are row-wise helpers on top of it;
 * :class:`GlobalStep` — ``process_all(batches)``: sees every shard of its input at once;
-* :class:`Sink` — ``open_writer(shard)``: writes one shard's batches to files.
+* :class:`Sink` — ``open_writer(shard, part)``: writes one shard's batches to files.
 
 Every step takes the same keyword options (resources, failure policy, batching); they are
 collected in :class:`StepOptions`. Steps are created inside ``with Pipeline(...)``, which
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Sequence
 
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - makes pa.compute available
 
 from shardflow.graph.context import current_graph
 
@@ -40,22 +41,29 @@ class StepOptions:
         cpus: CPU cores one task of this step needs.
         gpus: GPUs one task of this step needs.
         memory: Memory limit of one task, in bytes (None: no limit).
+        time: Wall-clock limit of one task of this step, in seconds (None: no limit); a
+            task over it is stopped and retried like an infrastructure failure.
         on_failure: ``"fail_fast"`` stops the run on an error in this step's code;
             ``"continue"`` lets other branches finish and reports this one.
         retries: How often a task that failed in this step's code is retried.
         retry_backoff: Seconds before the first retry; doubled at each further one.
         batch_size: Rows per batch this step receives (None: as the upstream emits them).
         checkpoint: Materialize this step's output in the run directory, ending the stage.
+        fuse: On a branch point: stream each batch to all branches in one pass, with no
+            checkpoint (default False: the output is checkpointed once and each branch is an
+            independent stage that runs, fails, retries and reruns alone).
     """
 
     cpus: float = 1
     gpus: float = 0
     memory: int | None = None
+    time: float | None = None
     on_failure: str = "fail_fast"
     retries: int = 0
     retry_backoff: float = 1.0
     batch_size: int | None = None
     checkpoint: bool = False
+    fuse: bool = False
 
     def __post_init__(self) -> None:
         if self.on_failure not in ON_FAILURE:
@@ -79,10 +87,13 @@ class Step:
         name: Unique name in the pipeline; used in stats, the run directory and errors.
         options: The :class:`StepOptions` of this step.
         stats: The :class:`StepStats` of the task being run (set by the engine).
+        shard: The shard index of the task being run (set by the engine; None at plan time).
+            Steps that number their rows, such as dedup signatures, key them by it.
     """
 
     kind: ClassVar[str] = "transform"
     default_name: ClassVar[str | None] = None
+    shard: int | None = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "Step":
         step = super().__new__(cls)
@@ -181,25 +192,57 @@ class Transform(Step):
 class Filter(Transform):
     """Keep the rows for which :meth:`filter` is true; count the others by reason.
 
-    ``filter(row)`` returns a bool, or ``(False, "reason")`` to name why a row is dropped.
-    Dropped rows are counted in stats under the reason (default: the step's name).
+    Write ``filter(row)`` returning a bool, or ``(False, "reason")`` to name why a row is
+    dropped; or, for columnar speed, override :meth:`filter_batch`. Dropped rows are counted
+    in stats under their reason (default: the step's name).
+
+    Args:
+        rejected: A directory to write the dropped rows to, with a ``reject_reason``
+            column (``<rejected>/<shard:05d>.jsonl.gz``, committed with the task's outputs).
     """
 
-    def filter(self, row: dict[str, Any]) -> bool | tuple[bool, str]:
-        raise NotImplementedError(f"{type(self).__name__} must implement filter(row)")
+    REASON_COLUMN = "reject_reason"
 
-    def process(self, batch: pa.Table) -> pa.Table:
-        keep = []
+    def __init__(self, *, rejected: str | None = None, **options: Any) -> None:
+        super().__init__(**options)
+        self.rejected = str(rejected).rstrip("/") if rejected else None
+        self.rejected_writer: Writer | None = None  # set by the engine for each task
+
+    def filter(self, row: dict[str, Any]) -> bool | tuple[bool, str]:
+        raise NotImplementedError(f"{type(self).__name__} must implement filter(row) or filter_batch(batch)")
+
+    def filter_batch(self, batch: pa.Table) -> tuple[Sequence[bool] | pa.Array, Sequence[str | None] | None]:
+        """Decide for every row of ``batch``: a keep mask, and a reason per dropped row.
+
+        Returns:
+            ``(keep, reasons)``: ``keep`` is a list or boolean array; ``reasons`` a list with
+            a reason (or None: the step's name) for each row, or None for "all the step's name".
+        """
+        keep: list[bool] = []
+        reasons: list[str | None] = []
         for row in batch.to_pylist():
             verdict = self.filter(row)
-            if isinstance(verdict, tuple):
-                ok, reason = verdict
-            else:
-                ok, reason = verdict, self.name
+            ok, reason = verdict if isinstance(verdict, tuple) else (verdict, None)
             keep.append(bool(ok))
-            if not ok:
-                self.stats.drop(reason)
-        return batch.filter(pa.array(keep, type=pa.bool_())) if not all(keep) else batch
+            reasons.append(None if ok else reason)
+        return keep, reasons
+
+    def process(self, batch: pa.Table) -> pa.Table:
+        keep, reasons = self.filter_batch(batch)
+        mask = keep if isinstance(keep, (pa.Array, pa.ChunkedArray)) else pa.array(keep, type=pa.bool_())
+        flags = mask.to_pylist()
+        if all(flags):
+            return batch
+        dropped_reasons = [
+            (reasons[i] if reasons is not None and reasons[i] else self.name)
+            for i, ok in enumerate(flags) if not ok
+        ]
+        for reason in dropped_reasons:
+            self.stats.drop(reason)
+        if self.rejected_writer is not None:
+            rejected = batch.filter(pa.compute.invert(mask))
+            self.rejected_writer.write(rejected.append_column(self.REASON_COLUMN, pa.array(dropped_reasons, pa.string())))
+        return batch.filter(mask)
 
 
 class Mapper(Transform):
@@ -222,12 +265,18 @@ class Mapper(Transform):
 class GlobalStep(Step):
     """A step that needs every shard of its input at once (sort, global dedup, sample).
 
+    A subclass that sets ``broadcast = True`` produces a side input instead: its whole output
+    (one partition) is read, before anything else, by every shard of each step fed from it,
+    whose shard count comes from its other inputs. This suits small results that every shard
+    needs, such as the list of duplicates to drop.
+
     Args:
         out_shards: How many shards its output is split into (None: the run's ``tasks``,
-            or as many as its input had).
+            or as many as its input had). Ignored when ``broadcast`` is set.
     """
 
     kind: ClassVar[str] = "global"
+    broadcast: ClassVar[bool] = False
 
     def __init__(self, *, out_shards: int | None = None, **options: Any) -> None:
         super().__init__(**options)
@@ -238,13 +287,41 @@ class GlobalStep(Step):
         raise NotImplementedError(f"{type(self).__name__} must implement process_all(batches)")
 
 
+class Router(Transform):
+    """Send each batch to a subset of this step's successors.
+
+    Write ``route(batch, seq)`` returning the names (or indices) of the successors that get
+    the batch; ``seq`` is the batch's number within its shard. Place a :class:`Converge`
+    after the routed branches to put their batches back in the original order.
+
+    Example: round-robin over three replicas: ``return [seq % 3]``.
+    """
+
+    def route(self, batch: pa.Table, seq: int) -> Sequence[int | str]:
+        raise NotImplementedError(f"{type(self).__name__} must implement route(batch, seq)")
+
+    def process(self, batch: pa.Table) -> pa.Table:
+        return batch
+
+
+class Converge(Transform):
+    """Merge routed branches: batches come out in their original order, not branch by branch.
+
+    Use it as the fan-in of branches that a :class:`Router` fed: ``[a, b] >> converge()``.
+    """
+
+    def process(self, batch: pa.Table) -> pa.Table:
+        return batch
+
+
 class Writer:
     """What a sink returns for one shard: ``write`` batches, then ``close`` or ``abort``."""
 
     def write(self, table: pa.Table) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def close(self) -> "FileInfo | None":  # pragma: no cover - interface
+    def close(self) -> "FileInfo | list[FileInfo] | None":  # pragma: no cover - interface
+        """Commit; return the file written, or every file (a sink that partitions or rolls over)."""
         raise NotImplementedError
 
     def abort(self) -> None:  # pragma: no cover - interface
@@ -261,9 +338,19 @@ class Sink(Step):
     kind: ClassVar[str] = "sink"
     path: str
 
-    def open_writer(self, shard: int) -> Writer:
-        """Return a writer for shard ``shard`` (files named ``<path>/<shard:05d>.<ext>``)."""
-        raise NotImplementedError(f"{type(self).__name__} must implement open_writer(shard)")
+    def open_writer(self, shard: int, part: int = 0) -> Writer:
+        """Return a writer for commit part ``part`` of shard ``shard``.
+
+        Name files with :func:`part_file`: ``<path>/<shard:05d>.<ext>`` for part 0 and
+        ``<path>/<shard:05d>-p<part:05d>.<ext>`` for the parts a long task commits later.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement open_writer(shard, part)")
+
+
+def part_file(directory: str, shard: int, part: int, ext: str) -> str:
+    """The name of one committed part of a shard's output (``ext`` with its dot)."""
+    suffix = f"-p{part:05d}" if part else ""
+    return f"{directory}/{shard:05d}{suffix}{ext}"
 
 
 __all__ = [
@@ -273,7 +360,10 @@ __all__ = [
     "Transform",
     "Filter",
     "Mapper",
+    "Router",
+    "Converge",
     "GlobalStep",
     "Sink",
     "Writer",
+    "part_file",
 ]

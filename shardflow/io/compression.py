@@ -146,7 +146,9 @@ class _DecompressingReader(io.RawIOBase):
             parts.append(chunk)
             total += len(chunk)
         self._produced += total
-        if not parts and self._error is not None:
+        # A bounded read hands over the good bytes first and fails on the next call; a
+        # read-all must fail now, or its caller would take the short data for all of it.
+        if self._error is not None and (not parts or limit == float("inf")):
             raise self._error
         return b"".join(parts)
 
@@ -171,8 +173,17 @@ class _ZstdFrames:
         self._dctx = zstandard.ZstdDecompressor()
         self._frame = None
         self._pending = b""
+        self._out, self._at = b"", 0  # decoded bytes not yet returned, and where they start
 
-    def read1(self, size: int) -> bytes:  # size is a hint: a frame chunk may give more
+    def read1(self, size: int) -> bytes:
+        """Up to ``size`` decoded bytes; b"" only at the clean end of the last frame."""
+        if self._at >= len(self._out):
+            self._out, self._at = self._decode(), 0
+        chunk = self._out[self._at : self._at + size]
+        self._at += len(chunk)
+        return chunk
+
+    def _decode(self) -> bytes:
         while True:
             data, self._pending = self._pending or self._raw.read(_READ_CHUNK), b""
             if self._frame is None:

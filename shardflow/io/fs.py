@@ -29,10 +29,12 @@ class FileInfo:
     Attributes:
         path: Full path: absolute for local files, protocol included otherwise ("s3://b/k").
         size: Size in bytes, as stored (compressed size for compressed files).
+        crc32: CRC-32 of the bytes as stored, when the writer computed it (``commit`` does).
     """
 
     path: str
     size: int
+    crc32: int | None = None
 
 
 def filesystem(
@@ -104,9 +106,11 @@ def _expand_one(fs: fsspec.AbstractFileSystem, path: str) -> list[tuple[str, int
         want_hidden = "/." in "/" + path[len(base) :].lstrip("/")
         out = []
         for name, info in fs.glob(path, detail=True).items():
+            if not _visible(name[len(base) :], want_hidden):
+                continue
             if info.get("type") == "directory":
                 out.extend(_walk(fs, name))
-            elif _visible(name[len(base) :], want_hidden):
+            else:
                 out.append((name, _size(fs, name, info)))
         return out
     if fs.isdir(path):

@@ -62,6 +62,8 @@ def _checked(path, source, read):
     except StopIteration:
         return None
     except (pa.ArrowInvalid, OSError) as e:
+        if isinstance(e, (FileNotFoundError, PermissionError)):
+            raise
         where = f"at byte {source.tell()}"
         raise BadInputError(path, None, "corrupt_ipc", f"{e} ({where})", _CORRUPT_HINT) from e
 

@@ -104,7 +104,8 @@ def read_jsonl(
             yield table
     if corrupt:
         # Report where reading stopped: the first line not read in full.
-        parser.bad(first, "corrupt_compressed", f"{corrupt[0].detail}; lines before it were read")
+        detail = f"{corrupt[0].detail}; the lines before this one were read"
+        parser.bad(first, "corrupt_compressed", detail, corrupt[0].hint)
 
 
 def _until_corrupt(lines, corrupt: list) -> Iterator[list[bytes]]:
@@ -159,6 +160,10 @@ class JsonlWriter(Writer):
                 "JSON lacks (binary, decimal) to strings or numbers before the writer."
             ) from e
         self._out.write(data)
+
+    def flushed_size(self) -> int:
+        self._out.flush()  # gzip: a sync flush (5 bytes); zstd: ends the current block
+        return self.bytes_written
 
     def _finish(self) -> None:
         self._out.close()

@@ -23,6 +23,8 @@ from .schema import conform, unify
 from .shards import Piece
 from .writer import Writer
 
+# Failures to reach the file are not damage in it: they propagate as they are.
+_ACCESS_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError)
 _CORRUPT_HINT = "The file is not valid Parquet (damaged or cut short): re-create it."
 
 
@@ -64,7 +66,7 @@ def read_parquet(
                 if batch.num_rows:
                     yield pa.Table.from_batches([batch])
         except (pa.ArrowInvalid, OSError) as e:
-            if isinstance(e, FileNotFoundError):
+            if isinstance(e, _ACCESS_ERRORS):
                 raise
             raise BadInputError(piece.path, None, "corrupt_parquet", str(e), _CORRUPT_HINT) from e
     finally:
@@ -104,6 +106,12 @@ class ParquetWriter(Writer):
         self._buffer: list[pa.Table] = []
         self._buffered_rows = 0
         self._buffered_bytes = 0
+
+    @property
+    def bytes_written(self) -> int:
+        """Row groups flushed so far plus the buffered one at its in-memory (Arrow) size,
+        which is larger than it will be on disk: a size limit errs on the small side."""
+        return super().bytes_written + self._buffered_bytes
 
     def _write(self, table: pa.Table) -> None:
         if self._file is not None and not table.schema.equals(self._schema):

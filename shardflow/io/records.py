@@ -61,11 +61,11 @@ class RecordParser:
             self._first = self._first_line()
         return self._first + index
 
-    def bad(self, index: int | None, reason: str, detail: str) -> None:
+    def bad(self, index: int | None, reason: str, detail: str, hint: str | None = None) -> None:
         """Raises for a bad record, or counts it under ``reason`` when skipping."""
         if self._raise:
             line = None if index is None else self.line_no(index)
-            raise BadInputError(self.path, line, reason, detail)
+            raise BadInputError(self.path, line, reason, detail, hint)
         self._skipped[reason] += 1
 
     def table(self, lines: list[bytes], first: int) -> pa.Table | None:
@@ -105,7 +105,9 @@ class RecordParser:
                     self.bad(i, "invalid_json", f"the line is not valid JSON ({e})")
         return rows, index
 
-    def _looks_valid(self, array: pa.Array) -> bool:
+    def _looks_valid(self, array: pa.Array | pa.ChunkedArray) -> bool:
+        if isinstance(array, pa.ChunkedArray):  # over 2 GiB of strings: Arrow splits
+            return all(self._looks_valid(chunk) for chunk in array.chunks)
         if not pa.types.is_struct(array.type) or array.null_count:
             return False
         fields = {f.name: i for i, f in enumerate(array.type)}
@@ -128,7 +130,8 @@ class RecordParser:
         tk, ik = self._text_key, self._id_key
         for row, i in zip(rows, index):
             if type(row) is not dict:
-                self.bad(i, "not_object", f"the line is JSON but not an object ({type(row).__name__})")
+                kind = type(row).__name__
+                self.bad(i, "not_object", f"the line is JSON but not an object ({kind})")
                 continue
             text = row.get(tk)
             if text is None:

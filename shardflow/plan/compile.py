@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from shardflow.plan.keys import digest, fingerprint
 from shardflow.plan.stages import Stage, build_stages
-from shardflow.plan.tasks import TaskId, TaskSpec, global_inputs, shard_inputs
+from shardflow.plan.tasks import InputRef, TaskId, TaskSpec, global_inputs, shard_inputs
 
 if TYPE_CHECKING:
     from shardflow.graph.dag import Graph
@@ -81,9 +81,12 @@ class Plan:
                     "id": sp.id,
                     "key": sp.key,
                     "steps": list(sp.stage.steps),
-                    "inputs": list(sp.stage.inputs),
+                    "parents": list(sp.stage.parents),
+                    "exits": list(sp.stage.exits),
+                    "sinks": list(sp.stage.sinks),
+                    "inputs": [list(i) for i in sp.stage.inputs],
                     "kind": sp.stage.kind,
-                    "output": sp.stage.output,
+                    "merge": sp.stage.merge,
                     "reason": sp.stage.reason,
                     "tasks": sp.n_tasks,
                     "parts": sp.n_parts,
@@ -109,7 +112,7 @@ def compile_plan(graph: "Graph", source_shards: dict[str, list["InputShard"]], t
     stage_shards: dict[str, list[InputShard]] = {}
     for stage in build_stages(graph):
         steps = [graph.step(n) for n in stage.steps]
-        ups = [plans[u] for u in stage.inputs]
+        ups = [plans[u] for u, _ in stage.inputs]
         if stage.kind == "source":
             shards = source_shards[stage.steps[0]]
             stage_shards[stage.id] = shards
@@ -117,14 +120,16 @@ def compile_plan(graph: "Graph", source_shards: dict[str, list["InputShard"]], t
             inputs_key = [[(p.path, p.start, p.end) for p in s.pieces] + [s.nbytes] for s in shards]
         elif stage.kind == "global":
             n_in = max((u.n_tasks * u.n_parts for u in ups), default=1)
-            n_tasks, n_parts = 1, steps[0].out_shards or tasks or n_in
-            inputs_key = []
+            n_parts = 1 if stage.broadcast else steps[0].out_shards or tasks or n_in
+            n_tasks, inputs_key = 1, []
         else:
-            n_tasks = max((u.n_parts if u.n_parts > 1 else u.n_tasks for u in ups), default=0)
+            # A broadcast input does not shard its reader: every shard reads it whole.
+            sharding = [u for u in ups if not u.stage.broadcast] or ups
+            n_tasks = max((u.n_parts if u.n_parts > 1 else u.n_tasks for u in sharding), default=0)
             n_parts, inputs_key = 1, []
         key = digest(
             {
-                "stage": [stage.kind, stage.output, list(stage.steps)],
+                "stage": [stage.kind, stage.merge, list(stage.steps), list(stage.parents), list(stage.exits)],
                 "steps": [fingerprint(s) for s in steps],
                 "shape": [n_tasks, n_parts],
                 "inputs": inputs_key,
@@ -135,11 +140,14 @@ def compile_plan(graph: "Graph", source_shards: dict[str, list["InputShard"]], t
         plans[stage.id] = sp
         for shard in range(n_tasks):
             refs: tuple = ()
-            for u in ups:
-                if stage.kind == "global":
-                    refs += global_inputs(u.id, u.n_tasks, u.n_parts)
+            # Broadcast inputs come first, so a step has its side input before the data.
+            for u, (_, exit) in sorted(zip(ups, stage.inputs), key=lambda ue: not ue[0].stage.broadcast):
+                if u.stage.broadcast:
+                    refs += (InputRef(TaskId(u.id, 0), exit, 0),)
+                elif stage.kind == "global":
+                    refs += global_inputs(u.id, exit, u.n_tasks, u.n_parts)
                 else:
-                    refs += shard_inputs(u.id, u.n_tasks, u.n_parts, shard)
+                    refs += shard_inputs(u.id, exit, u.n_tasks, u.n_parts, shard)
             tid = TaskId(stage.id, shard)
             specs[tid] = TaskSpec(id=tid, inputs=refs)
     return Plan(

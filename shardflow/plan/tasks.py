@@ -22,12 +22,13 @@ class TaskId:
 
 @dataclass(frozen=True)
 class InputRef:
-    """Partition ``part`` of the output of task ``task``.
+    """Partition ``part`` of exit ``exit`` of task ``task``.
 
-    An ordinary task writes one partition (0); a global task writes one per output shard.
+    An ordinary task writes one partition (0) per exit; a global task one per output shard.
     """
 
     task: TaskId
+    exit: str
     part: int = 0
 
 
@@ -49,7 +50,7 @@ class TaskSpec:
         return tuple(dict.fromkeys(ref.task for ref in self.inputs))
 
 
-def shard_inputs(upstream: str, up_tasks: int, up_parts: int, shard: int) -> tuple[InputRef, ...]:
+def shard_inputs(upstream: str, exit: str, up_tasks: int, up_parts: int, shard: int) -> tuple[InputRef, ...]:
     """What shard ``shard`` of a shard-aligned stage reads from one upstream stage.
 
     A global upstream (one task, ``up_parts`` partitions) gives partition ``shard`` of its
@@ -57,12 +58,12 @@ def shard_inputs(upstream: str, up_tasks: int, up_parts: int, shard: int) -> tup
     shards (a fan-in of unequal inputs) give nothing to the extra shards.
     """
     if up_parts > 1:
-        return (InputRef(TaskId(upstream, 0), shard),) if shard < up_parts else ()
-    return (InputRef(TaskId(upstream, shard), 0),) if shard < up_tasks else ()
+        return (InputRef(TaskId(upstream, 0), exit, shard),) if shard < up_parts else ()
+    return (InputRef(TaskId(upstream, shard), exit, 0),) if shard < up_tasks else ()
 
 
-def global_inputs(upstream: str, up_tasks: int, up_parts: int) -> tuple[InputRef, ...]:
-    """Everything a global stage reads from one upstream stage, in shard order."""
+def global_inputs(upstream: str, exit: str, up_tasks: int, up_parts: int) -> tuple[InputRef, ...]:
+    """Everything a global stage reads from one upstream exit, in shard order."""
     return tuple(
-        InputRef(TaskId(upstream, t), p) for t in range(up_tasks) for p in range(up_parts)
+        InputRef(TaskId(upstream, t), exit, p) for t in range(up_tasks) for p in range(up_parts)
     )

@@ -28,11 +28,19 @@ class BoundTask:
         id: The task.
         stage_key: Content key of its stage (workers cache set-up steps by it).
         stage_kind: ``source``, ``shard`` or ``global``.
-        output: ``sink`` or ``checkpoint``.
         steps_blob: cloudpickle of the stage's steps, in order.
         source_shard: The input shard, for a source stage.
         inputs: For each input partition, its files (from the upstream markers).
-        data_paths: Where each output partition goes (checkpoint stages).
+        data_paths: Per checkpoint exit, where each of its output partitions goes.
+        parents: For each step, its parent's name in the stage (None for the head).
+        exits: The stage's exits.
+        merge: ``concat`` or ``seq`` (a convergence).
+        input_bytes: Stored size of what it reads (its shard, or its input files).
+        dry_run: Scratch directory that sinks write to instead of their own paths, with
+            sources reading one small batch (None for a real run).
+        part_rows: Commit the outputs every this many input rows, with a progress record,
+            so a killed task resumes from its last part (None: one part per task).
+        progress_path: Where the progress record of committed parts goes.
         marker_path: Where the completion marker goes.
         log_path: Where the task's log goes.
         storage_options: fsspec options for the run directory.
@@ -43,16 +51,22 @@ class BoundTask:
     id: TaskId
     stage_key: str
     stage_kind: str
-    output: str
     steps_blob: bytes
     source_shard: "InputShard | None"
     inputs: tuple[tuple[str, ...], ...]
-    data_paths: tuple[str, ...]
+    data_paths: dict[str, tuple[str, ...]]
+    parents: tuple[str | None, ...]
+    exits: tuple[str, ...]
+    merge: str
     marker_path: str
     log_path: str
     storage_options: dict | None
     attempt: int = 1
     resources: dict[str, Any] | None = None
+    dry_run: str | None = None
+    part_rows: int | None = None
+    progress_path: str = ""
+    input_bytes: int = 0
 
     def retry(self) -> "BoundTask":
         return replace(self, attempt=self.attempt + 1)
@@ -61,9 +75,13 @@ class BoundTask:
 class Binder:
     """Binds the plan's tasks; pickles each stage's steps once."""
 
-    def __init__(self, plan: Plan, graph: "Graph", rundir: "RunDir") -> None:
+    def __init__(
+        self, plan: Plan, graph: "Graph", rundir: "RunDir", dry_run: str | None = None, part_rows: int | None = None
+    ) -> None:
         self.plan = plan
         self.rundir = rundir
+        self.dry_run = dry_run
+        self.part_rows = part_rows
         self._blobs = {
             sid: cloudpickle.dumps([graph.step(n) for n in sp.stage.steps])
             for sid, sp in plan.stages.items()
@@ -73,21 +91,29 @@ class Binder:
         """Bind ``tid``; ``markers`` must hold the marker of every task it depends on."""
         sp = self.plan.stages[tid.stage]
         spec = self.plan.tasks[tid]
-        inputs = tuple(
-            tuple(f["path"] for f in markers[ref.task].parts[ref.part]) for ref in spec.inputs
-        )
+        files = [markers[ref.task].outputs[ref.exit][ref.part] for ref in spec.inputs]
+        inputs = tuple(tuple(f["path"] for f in part) for part in files)
         shards = self.plan.source_shards.get(tid.stage)
         return BoundTask(
             id=tid,
             stage_key=sp.key,
             stage_kind=sp.stage.kind,
-            output=sp.stage.output,
             steps_blob=self._blobs[tid.stage],
             source_shard=shards[tid.shard] if shards is not None else None,
             inputs=inputs,
-            data_paths=tuple(self.rundir.data_path(sp, tid.shard, p) for p in range(sp.n_parts)),
+            data_paths={
+                e: tuple(self.rundir.data_path(sp, e, tid.shard, p) for p in range(sp.n_parts))
+                for e in sp.stage.exits if e not in sp.stage.sinks
+            },
+            parents=sp.stage.parents,
+            exits=sp.stage.exits,
+            merge=sp.stage.merge,
+            dry_run=self.dry_run,
             marker_path=self.rundir.marker_path(sp, tid.shard),
             log_path=self.rundir.log_path(sp, tid.shard),
             storage_options=self.rundir.storage_options,
-            resources={"cpus": sp.stage.cpus, "gpus": sp.stage.gpus, "memory": sp.stage.memory},
+            resources={"cpus": sp.stage.cpus, "gpus": sp.stage.gpus, "memory": sp.stage.memory, "time": sp.stage.time},
+            part_rows=None if self.dry_run else self.part_rows,
+            progress_path=self.rundir.progress_path(sp, tid.shard),
+            input_bytes=shards[tid.shard].nbytes if shards is not None else sum(f["size"] for part in files for f in part),
         )

@@ -1,4 +1,4 @@
-"""Run one bound task inside a worker: read, run the fused steps, commit, write the marker.
+"""Run one bound task inside a worker: read, push batches through the stage, commit, mark.
 
 Order of effects, which is what makes a killed task harmless: outputs are written under
 temporary names and renamed on commit; the marker, which is the only proof of completion,
@@ -21,34 +21,25 @@ import orjson
 import pyarrow as pa
 
 from shardflow.graph.stats import StepStats
-from shardflow.graph.step import Sink, Step, Writer
-from shardflow.io import FileInfo, IpcWriter, read_ipc, write_bytes_atomic
+from shardflow.graph.step import Filter, GlobalStep, Sink, Step
+from shardflow.io import write_bytes_atomic
 from shardflow.run.bound import BoundTask
 from shardflow.run.executor import STEP, TaskFailure
-from shardflow.run.stream import apply, as_tables, concat, counted_source, rebatch, split_rows
+from shardflow.run.push import (
+    SEQ,
+    LazyWriter,
+    StepError,
+    build_tree,
+    call_step,
+    checkpoint_writer,
+    rejected_writer,
+)
+from shardflow.run.parts import Parts, intact, manifest, part_path, remove_file
+from shardflow.run.stream import concat, split_rows
+from shardflow.run.task_inputs import input_batches, skip_rows, source_batches
 from shardflow.run.tasklog import task_log
 
-
-class StepError(Exception):
-    """An error raised by a step's own code; carries the step name and traceback text."""
-
-    def __init__(self, step: str, phase: str, exc: BaseException) -> None:
-        self.step = step
-        self.phase = phase
-        self.cause = f"{type(exc).__name__}: {exc}"
-        self.traceback = "".join(traceback.format_exception(exc))
-        super().__init__(f"step {step!r} failed in {phase}: {self.cause}")
-
-    def __reduce__(self):
-        # Keep the formatted fields when the error crosses a process boundary.
-        return (_rebuild_step_error, (self.step, self.phase, self.cause, self.traceback))
-
-
-def _rebuild_step_error(step: str, phase: str, cause: str, tb: str) -> StepError:
-    err = StepError.__new__(StepError)
-    err.step, err.phase, err.cause, err.traceback = step, phase, cause, tb
-    Exception.__init__(err, f"step {step!r} failed in {phase}: {cause}")
-    return err
+__all__ = ["StepCache", "StepError", "execute", "run_task", "run_task_reported"]
 
 
 class StepCache:
@@ -74,109 +65,89 @@ class StepCache:
         steps = [copy.copy(s) for s in template]
         for step in steps:
             step.stats = StepStats(tasks=1)
+            step.shard = task.id.shard
         return steps
 
 
-def _read_inputs(task: BoundTask) -> Iterator[pa.Table]:
-    for files in task.inputs:
-        for path in files:
-            yield from read_ipc(path, storage_options=task.storage_options)
+def _run_global(task: BoundTask, head: GlobalStep) -> dict[str, list[list[dict[str, Any]]]]:
+    """A global step: all inputs at once, output split into the stage's partitions."""
+
+    def inputs() -> Iterator[pa.Table]:
+        for _, table in input_batches(task):
+            head.stats.rows_in += table.num_rows
+            yield table
+
+    tables = call_step(head, "process_all", lambda: head.process_all(inputs()))
+    whole = concat(tables) if tables else pa.table({})
+    head.stats.rows_out += whole.num_rows
+    paths = task.data_paths[head.name]
+    parts = []
+    for i, piece in enumerate(split_rows(whole, len(paths)) if whole.num_rows else [whole] * len(paths)):
+        writer = checkpoint_writer(paths[i], task.storage_options)
+        for j, batch in enumerate(piece.to_batches(max_chunksize=10_000)):
+            writer.write(pa.Table.from_batches([batch]).append_column(SEQ, pa.array([j] * batch.num_rows, pa.int64())))
+        parts.append(manifest(writer.close()))
+    return {head.name: parts}
 
 
-def _guarded(step: Step, phase: str, stream: Iterator[pa.Table]) -> Iterator[pa.Table]:
-    """Re-raise any error of the step's code as a :class:`StepError` naming the step."""
-    try:
-        yield from stream
-    except StepError:
-        raise
-    except Exception as exc:
-        raise StepError(step.name, phase, exc) from exc
+def execute(task: BoundTask, steps: list[Step]) -> tuple[dict[str, list], list[dict[str, Any]]]:
+    """Run the stage's steps for ``task``; return per-exit manifests and side outputs.
 
-
-def _write(writer_factory, stream: Iterator[pa.Table], stats: StepStats | None = None) -> tuple[list[FileInfo], int]:
-    """Write ``stream`` through a writer opened at the first row; commit or abort it.
-
-    The time spent in the writer itself (not in producing the stream) is added to ``stats``.
+    With ``task.part_rows``, outputs are committed every that many input rows (at a batch
+    boundary, so the cut is the same in every attempt) and a progress record is written;
+    ``finish()`` of each step then runs at the end of every part.
     """
-    writer: Writer | None = None
-    rows = 0
-    spent = 0.0
+    head = steps[0]
+    if isinstance(head, GlobalStep):
+        return _run_global(task, head), []
+    by_name = {s.name: s for s in steps}
+    parts = Parts(task, steps)
+    if task.part_rows:
+        parts.resume(lambda e: intact(e, task.storage_options))
+
+    def open_part(part: int):
+        side: dict[str, LazyWriter] = {}
+        for step in steps:
+            if isinstance(step, Filter) and step.rejected:
+                directory = f"{task.dry_run}/{step.name}.rejected" if task.dry_run else step.rejected
+                side[step.name] = step.rejected_writer = rejected_writer(directory, task.id.shard, part, task.storage_options)
+
+        def sink_writer(sink: Sink) -> LazyWriter:
+            if task.dry_run is not None:
+                sink.path = f"{task.dry_run}/{sink.name}"  # a per-task copy: safe to change
+            return LazyWriter(lambda: sink.open_writer(task.id.shard, part))
+
+        roots, exits = build_tree(
+            by_name, task.parents, task.exits, {},
+            lambda e: checkpoint_writer(part_path(task.data_paths[e][0], part), task.storage_options),
+            sink_writer,
+        )
+        return roots, exits, side
+
+    raw = source_batches(task, head, parts.rows) if task.stage_kind == "source" else skip_rows(input_batches(task), parts.rows, head)
+    roots, exits, side = open_part(parts.part)
+    rows = parts.rows
     try:
-        for table in stream:
-            t0 = time.perf_counter()
-            if writer is None:
-                writer = writer_factory()
-            writer.write(table)
-            spent += time.perf_counter() - t0
+        for seq, table in raw:
+            for node in roots:
+                node.push(table, seq)
             rows += table.num_rows
+            if task.part_rows and rows >= (parts.part + 1) * task.part_rows:
+                for node in roots:
+                    node.finish()
+                parts.commit(exits, side, rows, record=True)
+                roots, exits, side = open_part(parts.part)
+        for node in roots:
+            node.finish()
+        parts.commit(exits, side, rows, record=False)
     except BaseException:
-        if writer is not None:
+        for node in exits.values():
+            node.writer.abort()
+        for writer in side.values():
             writer.abort()
         raise
-    if writer is None:
-        return [], 0
-    t0 = time.perf_counter()
-    info = writer.close()
-    spent += time.perf_counter() - t0
-    if stats is not None:
-        stats.seconds += spent
-    infos = info if isinstance(info, list) else [info] if info is not None else []
-    return infos, rows
-
-
-def _manifest(infos: list[FileInfo]) -> list[dict[str, Any]]:
-    return [{"path": i.path, "size": i.size} for i in infos]
-
-
-def execute(task: BoundTask, steps: list[Step]) -> list[list[dict[str, Any]]]:
-    """Run the stage's steps for ``task``; return the manifest of each output partition."""
-    head = steps[0]
-    body = steps[1:] if task.stage_kind in ("source", "global") else steps
-    sink = body[-1] if body and isinstance(body[-1], Sink) else None
-    transforms = body[:-1] if sink else body
-
-    if task.stage_kind == "source":
-        stream = _guarded(head, "read", counted_source(head, head.read(task.source_shard)))
-    elif task.stage_kind == "global":
-        def inputs() -> Iterator[pa.Table]:
-            for t in _read_inputs(task):
-                head.stats.rows_in += t.num_rows
-                yield t
-        t0 = time.perf_counter()
-        out = list(as_tables(_guarded(head, "process_all", as_tables(head.process_all(inputs())))))
-        head.stats.seconds += time.perf_counter() - t0
-        whole = concat(out) if out else pa.table({})
-        head.stats.rows_out += whole.num_rows
-        stream = iter([whole] if whole.num_rows else [])
-    else:
-        stream = _read_inputs(task)
-
-    for step in transforms:
-        if step.options.batch_size:
-            stream = rebatch(stream, step.options.batch_size)
-        stream = _guarded(step, "process", apply(step, stream))
-
-    if sink is not None:
-        def counted(s: Iterator[pa.Table]) -> Iterator[pa.Table]:
-            for t in s:
-                sink.stats.rows_in += t.num_rows
-                yield t
-        infos, rows = _write(lambda: sink.open_writer(task.id.shard), _guarded(sink, "write", counted(stream)), sink.stats)
-        sink.stats.rows_out += rows
-        return [_manifest(infos)]
-
-    n_parts = len(task.data_paths)
-    if n_parts == 1:
-        infos, _ = _write(lambda: IpcWriter(task.data_paths[0], storage_options=task.storage_options), stream)
-        return [_manifest(infos)]
-    tables = list(stream)
-    whole = concat(tables) if tables else pa.table({})
-    parts = []
-    for i, piece in enumerate(split_rows(whole, n_parts)):
-        path = task.data_paths[i]
-        infos, _ = _write(lambda p=path: IpcWriter(p, storage_options=task.storage_options), iter([piece] if piece.num_rows else []))
-        parts.append(_manifest(infos))
-    return parts
+    outputs = {name: [parts.files.get(name, [])] for name in task.exits}
+    return outputs, parts.side
 
 
 def run_task(task: BoundTask, cache: StepCache, randomize_start: float = 0.0) -> dict[str, Any]:
@@ -189,7 +160,7 @@ def run_task(task: BoundTask, cache: StepCache, randomize_start: float = 0.0) ->
         log.info("task %s attempt %d started on %s pid %d", task.id, task.attempt, socket.gethostname(), os.getpid())
         try:
             steps = cache.steps_for(task)
-            parts = execute(task, steps)
+            outputs, side = execute(task, steps)
         except BaseException:
             log.exception("task %s attempt %d failed", task.id, task.attempt)
             raise
@@ -197,14 +168,20 @@ def run_task(task: BoundTask, cache: StepCache, randomize_start: float = 0.0) ->
             "task": str(task.id),
             "stage_key": task.stage_key,
             "attempt": task.attempt,
-            "parts": parts,
+            "outputs": outputs,
+            "side": side,
             "stats": {s.name: s.stats.to_dict() for s in steps},
+            # Bytes read (its shard or input files, as stored) and written, for throughput displays.
+            "bytes_in": task.input_bytes,
+            "bytes_out": sum(f["size"] for parts in outputs.values() for part in parts for f in part),
             "seconds": round(time.time() - started, 6),
             "started": started,
             "host": socket.gethostname(),
             "pid": os.getpid(),
         }
         write_bytes_atomic(task.marker_path, orjson.dumps(marker), task.storage_options)
+        if task.part_rows:
+            remove_file(task.progress_path, task.storage_options)  # the marker supersedes it
         log.info("task %s done in %.3fs", task.id, marker["seconds"])
     return marker
 

@@ -19,6 +19,11 @@ def slow(table):
     return table
 
 
+def output_files(outputs: dict[str, list[str]]) -> list[str]:
+    """Every file of a result's outputs, sorted."""
+    return sorted(f for files in outputs.values() for f in files)
+
+
 def build(inp: str, out: str) -> sf.Pipeline:
     with sf.Pipeline("slow") as p:
         docs = read_jsonl(inp, batch_size=50) >> map_batches(slow, name="slow")
@@ -30,5 +35,9 @@ def build(inp: str, out: str) -> sf.Pipeline:
 
 if __name__ == "__main__":
     inp, out, workdir, tasks, workers = sys.argv[1:6]
-    result = build(inp, out).run(workdir=workdir, tasks=int(tasks), workers=int(workers))
+    try:
+        result = build(inp, out).run(workdir=workdir, tasks=int(tasks), workers=int(workers))
+    except sf.RunFailed as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(130 if "interrupted" in str(exc) else 1)
     print("ran", result.ran, "reused", result.reused)

@@ -31,7 +31,7 @@ def test_linear_chain_fuses_into_one_stage():
     plan = compile_(p)
     assert list(plan.stages) == ["read_jsonl"]
     assert plan.stages["read_jsonl"].stage.steps == ("read_jsonl", "filter_rows", "map_rows", "write_jsonl")
-    assert plan.stages["read_jsonl"].stage.output == "sink"
+    assert plan.stages["read_jsonl"].stage.exits == ("write_jsonl",) == plan.stages["read_jsonl"].stage.sinks
     assert [str(t) for t in plan.tasks] == ["read_jsonl/00000", "read_jsonl/00001", "read_jsonl/00002"]
     assert all(spec.deps == () for spec in plan.tasks.values())
 
@@ -44,11 +44,11 @@ def test_fan_out_checkpoints_prefix_and_branches_are_shard_aligned():
         p.graph.step("m") >> write_jsonl("/out/b", name="b")
     plan = compile_(p)
     assert list(plan.stages) == ["read_jsonl", "a", "m"]
-    assert plan.stages["read_jsonl"].stage.output == "checkpoint"
+    assert plan.stages["read_jsonl"].stage.exits == ("kept",) and not plan.stages["read_jsonl"].stage.sinks
     assert plan.stages["a"].stage.reason == "branch of kept"
     assert plan.stages["m"].stage.steps == ("m", "b")
     # each branch task reads exactly its own shard of the prefix
-    assert plan.tasks[TaskId("m", 2)].inputs == (InputRef(TaskId("read_jsonl", 2), 0),)
+    assert plan.tasks[TaskId("m", 2)].inputs == (InputRef(TaskId("read_jsonl", 2), "kept", 0),)
 
 
 def test_fan_in_concatenates_inputs_in_declared_order():
@@ -59,8 +59,8 @@ def test_fan_in_concatenates_inputs_in_declared_order():
     p.validate()
     plan = compile_plan(p.graph, {"a": shards(3), "b": shards(2)}, None)
     assert plan.stages["ab"].n_tasks == 3
-    assert plan.tasks[TaskId("ab", 1)].inputs == (InputRef(TaskId("a", 1)), InputRef(TaskId("b", 1)))
-    assert plan.tasks[TaskId("ab", 2)].inputs == (InputRef(TaskId("a", 2)),)
+    assert plan.tasks[TaskId("ab", 1)].inputs == (InputRef(TaskId("a", 1), "a"), InputRef(TaskId("b", 1), "b"))
+    assert plan.tasks[TaskId("ab", 2)].inputs == (InputRef(TaskId("a", 2), "a"),)
 
 
 def test_global_step_reads_every_shard_and_reshards():
@@ -70,7 +70,7 @@ def test_global_step_reads_every_shard_and_reshards():
     assert plan.stages["sort"].n_tasks == 1 and plan.stages["sort"].n_parts == 2
     assert plan.tasks[TaskId("sort", 0)].deps == tuple(TaskId("read_jsonl", i) for i in range(3))
     assert plan.stages["w"].n_tasks == 2
-    assert plan.tasks[TaskId("w", 1)].inputs == (InputRef(TaskId("sort", 0), 1),)
+    assert plan.tasks[TaskId("w", 1)].inputs == (InputRef(TaskId("sort", 0), "sort", 1),)
 
 
 def test_resource_change_and_checkpoint_start_stages():

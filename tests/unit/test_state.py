@@ -15,20 +15,24 @@ from shardflow.run.state import (
 )
 
 
+def _stage(name, inputs, kind):
+    return Stage(id=name, steps=(name,), parents=(None,), exits=(name,), inputs=inputs, kind=kind, merge="concat", reason=kind)
+
+
 def _plan() -> Plan:
     """src (2 shards) -> [a (shard-aligned), g (global, 1 task)]."""
     stages = {
-        "src": StagePlan(Stage("src", ("src",), (), "source", "checkpoint", "source"), "k1", 2, 1),
-        "a": StagePlan(Stage("a", ("a",), ("src",), "shard", "sink", "branch"), "k2", 2, 1),
-        "g": StagePlan(Stage("g", ("g",), ("src",), "global", "sink", "global step"), "k3", 1, 1),
+        "src": StagePlan(_stage("src", (), "source"), "k1", 2, 1),
+        "a": StagePlan(_stage("a", (("src", "src"),), "shard"), "k2", 2, 1),
+        "g": StagePlan(_stage("g", (("src", "src"),), "global"), "k3", 1, 1),
     }
     T = TaskId
     tasks = {
         T("src", 0): TaskSpec(T("src", 0), ()),
         T("src", 1): TaskSpec(T("src", 1), ()),
-        T("a", 0): TaskSpec(T("a", 0), (InputRef(T("src", 0)),)),
-        T("a", 1): TaskSpec(T("a", 1), (InputRef(T("src", 1)),)),
-        T("g", 0): TaskSpec(T("g", 0), (InputRef(T("src", 0)), InputRef(T("src", 1)))),
+        T("a", 0): TaskSpec(T("a", 0), (InputRef(T("src", 0), "src"),)),
+        T("a", 1): TaskSpec(T("a", 1), (InputRef(T("src", 1), "src"),)),
+        T("g", 0): TaskSpec(T("g", 0), (InputRef(T("src", 0), "src"), InputRef(T("src", 1), "src"))),
     }
     return Plan("p", stages, tasks)
 
