@@ -187,9 +187,25 @@ def test_a_task_past_its_time_limit_is_cancelled_and_retried(cluster, main_input
     digests, events = run_and_digest(main_input, tmp_path, lambda: HangsOnce(flag), sf.RayExecutor(time=4))
     assert digests == anchor
     timed_out = failures(events, "timeout")
-    assert len(timed_out) == 1 and "time limit of 4s" in timed_out[0]["message"], timed_out
+    assert len(timed_out) == 1 and "time limit of 4 s" in timed_out[0]["message"], timed_out
     retried = [e for e in events if e["event"] == "task_done" and e["task"] == timed_out[0]["task"]]
     assert [e["attempt"] for e in retried] == [2]
+
+
+@pytest.mark.timeout(60)
+def test_a_step_over_its_memory_limit_is_stopped_and_reported(cluster, main_input, tmp_path):
+    def hog(table: pa.Table) -> pa.Table:
+        ballast = bytearray(400 << 20)  # noqa: F841 - held while the watchdog looks
+        time.sleep(3)
+        return table
+
+    with sf.Pipeline("hog") as p:
+        read_jsonl(main_input) >> sf.steps.map_batches(hog, memory=200 << 20) >> write_jsonl(str(tmp_path / "o"), name="out")
+    with pytest.raises(sf.RunFailed) as info:
+        p.run(workdir=str(tmp_path / "run"), executor=sf.RayExecutor(max_retries=0), tasks=1)
+    assert "went over its memory limit of 200 MB" in str(info.value)
+    events = RunDir(str(tmp_path / "run")).events()
+    assert [e["kind"] for e in events if e["event"] == "task_failed"] == ["memory"]
 
 
 @pytest.mark.timeout(60)

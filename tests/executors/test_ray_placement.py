@@ -60,7 +60,7 @@ def test_lost_workers_nodes_and_objects_are_infrastructure_failures():
     assert died.kind == INFRA and died.message == "the worker process died (127.0.0.3 pid 7)"
     assert "preempted" in classify(rex.RayActorError(preempted=True), "x").message
     oom = classify(rex.OutOfMemoryError("Task was killed due to the node running low on memory."), "x")
-    assert oom.kind == INFRA and oom.message.startswith("out of memory")
+    assert oom.kind == INFRA and oom.message.startswith("the node ran low on memory")
     assert classify(rex.NodeDiedError("gone"), "x").message.startswith("the worker's node died")
     lost = classify(rex.ObjectLostError("ab" * 14, b"", ""), "x")
     assert lost.kind == INFRA and "ObjectLostError" in lost.message
@@ -72,3 +72,14 @@ def test_a_worker_that_cannot_start_or_fails_by_itself_is_not_retried_as_infrast
     assert init.kind == STEP and "could not start" in init.message and "ModuleNotFoundError" in init.message
     raised = classify(rex.RayTaskError("run_job", "Traceback ...", KeyError("k")), "x")
     assert raised.kind == STEP and "KeyError" in raised.message
+
+
+def test_a_steps_time_limit_lowers_the_executors():
+    from types import SimpleNamespace
+
+    from shardflow.executors.ray import RayExecutor
+
+    task = SimpleNamespace(resources={"cpus": 1, "time": 3})
+    assert RayExecutor(time=10)._limit(task) == 3
+    assert RayExecutor(time=2)._limit(task) == 2
+    assert RayExecutor()._limit(SimpleNamespace(resources={"time": None})) is None

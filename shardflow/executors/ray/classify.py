@@ -9,19 +9,32 @@ errors that say the worker can never start, which no retry would fix.
 
 from __future__ import annotations
 
+import os
+
 from ray import exceptions as rex
 
-from shardflow.run.executor import INFRA, STEP, TaskFailure
+from shardflow.executors.watchdog import MEMORY_LOG_LINE
+from shardflow.run.bound import BoundTask
+from shardflow.run.executor import INFRA, MEMORY, STEP, TaskFailure
 
 
-def classify(exc: BaseException, where: str) -> TaskFailure:
+def classify(exc: BaseException, where: str, task: BoundTask | None = None) -> TaskFailure:
     """The failure of a task whose result Ray could not give.
 
     Args:
         exc: What ``ray.get`` raised.
         where: Where the task ran (node and pid), for the message.
+        task: The task that was running, if one was.
     """
     detail = str(exc)
+    if isinstance(exc, rex.RayActorError) and task is not None and _stopped_for_memory(task):
+        limit = (task.resources or {}).get("memory") or 0
+        return TaskFailure(
+            MEMORY,
+            f"task went over its memory limit of {limit >> 20} MB and was stopped ({where}); "
+            "raise memory= on the step or process smaller batches",
+            detail,
+        )
     if isinstance(exc, rex.RayActorError) and exc.actor_init_failed:
         # The worker's constructor failed: shardflow or a dependency is missing on the node.
         return TaskFailure(STEP, f"the Ray worker could not start: {_first_line(detail)}", detail)
@@ -33,8 +46,8 @@ def classify(exc: BaseException, where: str) -> TaskFailure:
 
 def _reason(exc: BaseException, detail: str) -> str:
     lowered = detail.lower()
-    if isinstance(exc, rex.OutOfMemoryError) or "low on memory" in lowered or "out of memory" in lowered:
-        return "out of memory: the worker was killed"
+    if isinstance(exc, rex.OutOfMemoryError) or "low on memory" in lowered:
+        return "the node ran low on memory and Ray killed the worker"
     if isinstance(exc, rex.RayActorError):
         if exc.preempted:
             return "the node was preempted"
@@ -52,3 +65,20 @@ def _reason(exc: BaseException, detail: str) -> str:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "(no message)"
+
+
+def _stopped_for_memory(task: BoundTask) -> bool:
+    """True if the worker's memory watchdog stopped ``task`` (its last log line says so).
+
+    Ray does not pass on a dead worker's exit code, so the watchdog's line in the task log,
+    written just before it exits, is the evidence.
+    """
+    if not (task.resources or {}).get("memory"):
+        return False
+    try:
+        with open(task.log_path, "rb") as f:
+            f.seek(max(0, os.path.getsize(task.log_path) - 4096))
+            tail = f.read().decode("utf-8", "replace").strip().splitlines()
+    except OSError:
+        return False
+    return bool(tail) and MEMORY_LOG_LINE in tail[-1]

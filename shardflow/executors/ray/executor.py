@@ -56,8 +56,9 @@ class RayExecutor:
             sees the nodes' IPs in ``SHARDFLOW_NODE_IPS`` and places work on the others
             through ``ray.util.get_current_placement_group()``).
         tasks_per_job: Tasks sent to an actor in one call, run one after the other.
-        time: Wall-clock limit of one task in seconds: past it the task's worker is
-            killed and the task reported as timed out, then retried by the scheduler.
+        time: Wall-clock limit of one task in seconds (a step's ``time=`` may lower it):
+            past it the task's worker is killed and the task reported as timed out, then
+            retried by the scheduler.
         max_retries: Retries of a task after an infrastructure failure or timeout; None:
             the run's ``max_retries``.
         randomize_start_duration: Each task first sleeps a random time up to this many
@@ -265,7 +266,7 @@ class RayExecutor:
             except StopIteration:
                 return done + self._lose(job, TaskFailure(INFRA, f"the Ray worker ended its job early ({job.actor.where})"))
             except Exception as exc:  # noqa: BLE001 - whatever Ray raised is classified
-                return done + self._lose(job, classify(exc, job.actor.where))
+                return done + self._lose(job, classify(exc, job.actor.where, job.current))
             if kind == "start":
                 job.started = clock.monotonic()
                 continue
@@ -281,8 +282,9 @@ class RayExecutor:
         """Fail tasks past their time limit and multi-node actors never placed."""
         done: list[Completion] = []
         for job in list(self._jobs):
-            if self.time is not None and job.started is not None and now - job.started > self.time:
-                message = f"task {job.current.id} ran past its time limit of {self.time:g}s on {job.actor.where}; its worker was killed"
+            limit = self._limit(job.current)
+            if limit is not None and job.started is not None and now - job.started > limit:
+                message = f"task ran past its time limit of {limit:g} s and was stopped ({job.actor.where})"
                 done += self._lose(job, TaskFailure(TIMEOUT, message))
         for actor in self._pool.pending():
             if actor.group is not None and now - actor.created > self.placement_timeout:
@@ -294,8 +296,15 @@ class RayExecutor:
                 done += self._fail_queued(actor.shape, TaskFailure(INFRA, message))
         return done
 
+    def _limit(self, task: BoundTask) -> float | None:
+        """The task's time limit: the executor's ``time`` or its steps' ``time=``, the lower."""
+        limits = [t for t in (self.time, (task.resources or {}).get("time")) if t]
+        return min(limits) if limits else None
+
     def _next_deadline(self) -> float | None:
-        deadlines = [j.started + self.time for j in self._jobs if self.time is not None and j.started is not None]
+        deadlines = [
+            j.started + limit for j in self._jobs if j.started is not None and (limit := self._limit(j.current)) is not None
+        ]
         deadlines += [a.created + self.placement_timeout for a in self._pool.pending() if a.group is not None]
         return min(deadlines) if deadlines else None
 

@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 import ray
 
+from shardflow.executors.watchdog import MemoryWatchdog
 from shardflow.run.bound import BoundTask
 from shardflow.run.task_runner import StepCache, run_task_reported
 from shardflow.run.tasklog import LOG_FORMAT
@@ -39,6 +40,7 @@ class TaskWorker:
 
     def __init__(self, randomize_start: float = 0.0) -> None:
         self._cache = StepCache()
+        self._watchdog = MemoryWatchdog()
         self._randomize_start = randomize_start
         self._where = f"{_node_ip()} pid {os.getpid()}"
         os.environ[NODE_IPS_ENV] = _group_node_ips() or _node_ip()
@@ -57,8 +59,13 @@ class TaskWorker:
         """
         for i, task in enumerate(tasks):
             yield ("start", i, self._where)
-            with _echo_log(echo[i]):
-                marker, failure = run_task_reported(task, self._cache, self._randomize_start)
+            # Ray's memory= only reserves; like local workers, a step's memory= is also a limit.
+            self._watchdog.watch((task.resources or {}).get("memory"))
+            try:
+                with _echo_log(echo[i]):
+                    marker, failure = run_task_reported(task, self._cache, self._randomize_start)
+            finally:
+                self._watchdog.watch(None)
             yield ("done", i, marker) if failure is None else ("fail", i, failure)
 
 
