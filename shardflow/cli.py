@@ -65,6 +65,8 @@ def run(file: str, workdir: str | None, tasks: int | None, workers: int | None) 
         # soft_wrap: never break the resume command, so that it can be copied as it is.
         errors.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
         sys.exit(130 if not exc.result.failures and "interrupted" in str(exc) else 1)
+    except FileNotFoundError as exc:  # an input pattern that matches nothing, at plan time
+        raise click.ClickException(str(exc)) from None
     console.print(stats_table(result.stats.to_dict()))
     console.print(f"done in {result.seconds:.1f}s: {result.ran} tasks run, {result.reused} reused; workdir {result.workdir}")
     for leaf, files in result.outputs.items():

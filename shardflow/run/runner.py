@@ -102,7 +102,7 @@ def _failure_message(plan: Plan, rundir: RunDir, outcome, missing: int, command:
         lines.append(f"  task {tid} ({failure.kind}): {failure.message}")
         lines.append(f"    log: {rundir.log_path(sp, tid.shard)}")
         tb = failure.traceback.strip().splitlines()
-        if tb:
+        if tb and not _about_the_data(tb[-1]):
             lines.extend("    | " + line for line in tb[-6:])
     if len(outcome.failures) > 5:
         lines.append(f"  ... and {len(outcome.failures) - 5} more failed tasks (shardflow status {rundir.url})")
@@ -110,3 +110,10 @@ def _failure_message(plan: Plan, rundir: RunDir, outcome, missing: int, command:
         lines.append(f"  {len(outcome.blocked)} tasks were not started because a task they need failed.")
     lines.append(f"Completed work is kept. Fix the cause, then resume with:\n  {command}")
     return "\n".join(lines)
+
+
+def _about_the_data(last_traceback_line: str) -> bool:
+    """Whether the error is the io layer's word on bad input (``BadInputError``,
+    ``SchemaMismatchError``): its message already names the file, the record and the fix,
+    and the frames, all inside shardflow, would only bury it (they stay in the task log)."""
+    return last_traceback_line.startswith("shardflow.io.errors.")
