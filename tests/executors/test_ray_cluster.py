@@ -140,14 +140,17 @@ def test_a_multi_node_task_gets_distinct_nodes(cluster, main_input, tmp_path):
 
 
 @pytest.mark.timeout(30)
-def test_a_multi_node_task_the_cluster_cannot_hold_is_refused_clearly(cluster, main_input, tmp_path):
-    with pytest.raises(sf.executors.ray.PlacementError) as info:
+def test_a_multi_node_task_the_cluster_cannot_hold_fails_the_run_clearly(cluster, main_input, tmp_path):
+    with pytest.raises(sf.RunFailed) as info:
         build(main_input, str(tmp_path / "out"), Passthrough()).run(
             workdir=str(tmp_path / "run"), executor=sf.RayExecutor(nodes_per_task=4), tasks=2
         )
     message = str(info.value)
     assert "need 4 distinct nodes with CPU=1 each" in message
     assert "3 of the 3 alive Ray nodes" in message and "nodes_per_task" in message
+    events = RunDir(str(tmp_path / "run")).events()
+    assert [e["status"] for e in events if e["event"] == "run_end"] == ["failed"]
+    assert not [e for e in events if e["event"] == "task_done"]
 
 
 @pytest.mark.timeout(60)

@@ -8,7 +8,6 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from shardflow.executors.ray.executor import RayExecutor
-from shardflow.executors.ray.placement import PlacementError
 from shardflow.executors.ray.worker import NODE_IPS_ENV
 
-__all__ = ["NODE_IPS_ENV", "PlacementError", "RayExecutor"]
+__all__ = ["NODE_IPS_ENV", "RayExecutor"]

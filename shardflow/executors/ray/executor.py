@@ -28,10 +28,10 @@ from typing import Any
 import ray
 
 from shardflow.executors.ray.classify import classify
-from shardflow.executors.ray.placement import Shape, check_feasible, shape_for
+from shardflow.executors.ray.placement import PlacementError, Shape, check_feasible, shape_for
 from shardflow.executors.ray.pool import Actor, ActorPool, Entry, Job
 from shardflow.run.bound import BoundTask
-from shardflow.run.executor import INFRA, TIMEOUT, Completion, TaskFailure
+from shardflow.run.executor import INFRA, STEP, TIMEOUT, Completion, TaskFailure
 
 #: ``ray.wait`` returns at least this often so that Python signal handlers (Ctrl-C, SIGTERM,
 #: test time limits) run: Ray only checks for them between waits.
@@ -122,6 +122,7 @@ class RayExecutor:
         self._queue: deque[Entry] = deque()
         self._jobs: list[Job] = []
         self._feasible: set[tuple[Shape, str]] = set()
+        self._refused: list[Completion] = []  # tasks no node set of the cluster can hold
         self._echoed = False
         self._total = ray.cluster_resources()
 
@@ -132,7 +133,12 @@ class RayExecutor:
     def submit(self, task: BoundTask) -> None:
         shape = self._shape(task)
         if (shape, task.id.stage) not in self._feasible:
-            check_feasible(shape, ray.nodes(), task.id.stage)
+            try:
+                check_feasible(shape, ray.nodes(), task.id.stage)
+            except PlacementError as exc:
+                # Not retried (no step's policy applies): the run fails at once, naming the fix.
+                self._refused.append(Completion(task, failure=TaskFailure(STEP, str(exc))))
+                return
             self._feasible.add((shape, task.id.stage))
         self._queue.append(Entry(task, shape, echo=self.log_first and not self._echoed))
         self._echoed = True
@@ -141,7 +147,7 @@ class RayExecutor:
     def wait(self, timeout: float | None = None) -> list[Completion]:
         self._dispatch(flush=True)
         until = None if timeout is None else clock.monotonic() + timeout
-        done: list[Completion] = []
+        done, self._refused = self._refused, []
         while (self._jobs or self._pool.pending()) and not done:
             deadline = min(d for d in (until, self._next_deadline(), clock.monotonic() + WAKE_EVERY) if d is not None)
             done += self._collect(max(0.0, deadline - clock.monotonic()))
