@@ -15,8 +15,10 @@ still waiting for room when its work has gone elsewhere is killed too.
 pending actors, until the next deadline (a task's ``time`` limit, a placement timeout).
 A task past its time limit has its actor killed and is reported as
 :data:`~shardflow.run.executor.TIMEOUT`; a lost actor, node or object as
-:data:`~shardflow.run.executor.INFRA` (both retried by the scheduler with backoff); the
-job's tasks that had not started go back to the queue, not counted as failures.
+:data:`~shardflow.run.executor.INFRA`, or :data:`~shardflow.run.executor.MEMORY` when the
+worker's memory watchdog stopped it (all retried by the scheduler with backoff); the job's
+tasks that had not started go back to the queue, not counted as failures. A task no set of
+alive nodes can ever hold is reported at once as a failure that is not retried.
 """
 
 from __future__ import annotations
