@@ -75,7 +75,7 @@ class Pipeline:
         tasks: int | None = None,
         workers: int | None = None,
         *,
-        max_retries: int | None = None,
+        max_retries: int = 3,
         storage_options: dict | None = None,
         raise_on_failure: bool = True,
         hooks: list[RunHooks] | None = None,
@@ -93,7 +93,7 @@ class Pipeline:
                 file names depend on it, never on ``workers``.
             workers: Tasks running at once on the default local executor (default: cores).
             max_retries: Retries of a task after an infrastructure failure (worker killed);
-                None: the executor's ``max_retries`` if it has one, else 3.
+                an executor's own ``max_retries``, when set, wins.
             storage_options: fsspec options for ``workdir``.
             raise_on_failure: Raise :class:`~shardflow.run.RunFailed` if tasks failed.
             hooks: Extra :class:`~shardflow.run.hooks.RunHooks` told of every task event.
@@ -130,8 +130,7 @@ class Pipeline:
             raise ValueError(f"verify={verify!r}: use 'size' or 'checksum'")
         if part_rows is not None and part_rows <= 0:
             raise ValueError(f"part_rows={part_rows} must be a positive number of rows")
-        if max_retries is None:
-            max_retries = getattr(executor, "max_retries", None)
+        own_retries = getattr(executor, "max_retries", None)  # an executor's own setting wins
         plan = self.plan(tasks)
         rundir = RunDir(workdir, storage_options)
         rundir.fs.makedirs(rundir.url, exist_ok=True)
@@ -142,7 +141,7 @@ class Pipeline:
             rundir,
             executor,
             command=resume_command(),
-            max_retries=3 if max_retries is None else max_retries,
+            max_retries=max_retries if own_retries is None else own_retries,
             raise_on_failure=raise_on_failure,
             hooks=HookList([h for h in [make_progress(progress), *(hooks or [])] if h is not None]),
             dry_run=scratch and RunDir(scratch, storage_options).url,

@@ -4,8 +4,9 @@
 """
 
 from shardflow.executors.local import LocalExecutor
+from shardflow.executors.slurm import SlurmExecutor
 
-__all__ = ["LocalExecutor", "RayExecutor"]
+__all__ = ["LocalExecutor", "RayExecutor", "SlurmExecutor"]
 
 
 def __getattr__(name: str):

@@ -286,6 +286,13 @@ class GlobalStep(Step):
         """Consume all input batches (in shard order); return the whole output."""
         raise NotImplementedError(f"{type(self).__name__} must implement process_all(batches)")
 
+    def process_inputs(self, inputs: list[Iterator[pa.Table]]) -> pa.Table | Iterable[pa.Table]:
+        """Like :meth:`process_all`, with each input of a fan-in apart (a join overrides it).
+
+        The default concatenates the inputs in the order they were connected.
+        """
+        return self.process_all(batch for side in inputs for batch in side)
+
 
 class Router(Transform):
     """Send each batch to a subset of this step's successors.

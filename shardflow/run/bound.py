@@ -31,6 +31,8 @@ class BoundTask:
         steps_blob: cloudpickle of the stage's steps, in order.
         source_shard: The input shard, for a source stage.
         inputs: For each input partition, its files (from the upstream markers).
+        input_sources: For each input partition, which of the stage's inputs it comes from
+            (an index into the stage's ``inputs``), so a join can tell its sides apart.
         data_paths: Per checkpoint exit, where each of its output partitions goes.
         parents: For each step, its parent's name in the stage (None for the head).
         exits: The stage's exits.
@@ -54,6 +56,7 @@ class BoundTask:
     steps_blob: bytes
     source_shard: "InputShard | None"
     inputs: tuple[tuple[str, ...], ...]
+    input_sources: tuple[int, ...]
     data_paths: dict[str, tuple[str, ...]]
     parents: tuple[str | None, ...]
     exits: tuple[str, ...]
@@ -93,6 +96,8 @@ class Binder:
         spec = self.plan.tasks[tid]
         files = [markers[ref.task].outputs[ref.exit][ref.part] for ref in spec.inputs]
         inputs = tuple(tuple(f["path"] for f in part) for part in files)
+        origin = {key: i for i, key in enumerate(sp.stage.inputs)}
+        input_sources = tuple(origin.get((ref.task.stage, ref.exit), 0) for ref in spec.inputs)
         shards = self.plan.source_shards.get(tid.stage)
         return BoundTask(
             id=tid,
@@ -101,6 +106,7 @@ class Binder:
             steps_blob=self._blobs[tid.stage],
             source_shard=shards[tid.shard] if shards is not None else None,
             inputs=inputs,
+            input_sources=input_sources,
             data_paths={
                 e: tuple(self.rundir.data_path(sp, e, tid.shard, p) for p in range(sp.n_parts))
                 for e in sp.stage.exits if e not in sp.stage.sinks

@@ -43,8 +43,9 @@ from typing import TYPE_CHECKING, Callable
 
 from shardflow.plan import Plan, TaskId
 from shardflow.run.bound import Binder, BoundTask
-from shardflow.run.executor import RETRIED_AS_INFRA, Completion, Executor, TaskFailure
+from shardflow.run.executor import Completion, Executor, TaskFailure
 from shardflow.run.hooks import RunHooks
+from shardflow.run.policy import failure_policy, retry_delay
 from shardflow.run.rundir import Marker, RunDir
 from shardflow.run.state import (
     SchedulerState,
@@ -233,7 +234,9 @@ class Scheduler:
         failure = c.failure
         if self.cleaner is not None:
             self.cleaner(tid)
-        delay = self._retry_delay(c.task, failure)
+        delay = retry_delay(
+            failure, c.task.attempt, self._step_options(failure.step), self.max_retries, self.retry_backoff
+        )
         submitted = self._submitted.pop(tid, None)
         self.rundir.append_event(
             "task_failed", task=str(tid), attempt=c.task.attempt, kind=failure.kind,
@@ -250,26 +253,9 @@ class Scheduler:
             return
         outcome.failures[tid] = failure
         fail_task(state, tid, failure.message)
-        if self._policy(failure) == "fail_fast":
+        if failure_policy(self._step_options(failure.step)) == "fail_fast":
             outcome.cancelled += cancel_pending(state)
             self._delayed.clear()
-
-    def _retry_delay(self, task: BoundTask, failure: TaskFailure) -> float | None:
-        """Seconds until the retry of ``task``, or None when it must not be retried."""
-        if failure.kind in RETRIED_AS_INFRA:
-            limit, base = self.max_retries, self.retry_backoff
-        else:
-            options = self._step_options(failure.step)
-            if options is None:
-                return None
-            limit, base = options.retries, options.retry_backoff
-        if task.attempt > limit:
-            return None
-        return base * 2 ** (task.attempt - 1)
-
-    def _policy(self, failure: TaskFailure) -> str:
-        options = self._step_options(failure.step)
-        return options.on_failure if options is not None else "fail_fast"
 
     def _step_options(self, name: str | None):
         if name is None:

@@ -49,6 +49,18 @@ def input_batches(task: BoundTask) -> Iterator[tuple[int, pa.Table]]:
         yield from stream
 
 
+def inputs_by_source(task: BoundTask, count: int) -> list[Iterator[pa.Table]]:
+    """The task's input tables split by which of the stage's ``count`` inputs they come from."""
+
+    def one(source: int) -> Iterator[pa.Table]:
+        for files, origin in zip(task.inputs, task.input_sources):
+            if origin == source:
+                for _, table in checkpoint_batches(task, files):
+                    yield table
+
+    return [one(i) for i in range(count)]
+
+
 def _tagged(index: int, stream: Iterator[tuple[int, pa.Table]]) -> Iterator[tuple[int, int, pa.Table]]:
     for seq, table in stream:
         yield seq, index, table

@@ -14,6 +14,7 @@ from shardflow.steps.dedup import (
     minhash_filter,
     minhash_signatures,
 )
+from shardflow.steps.join import Join, join
 from shardflow.steps.jsonl import JsonlReader, JsonlSink, read_jsonl, write_jsonl
 from shardflow.steps.langid import LanguageId, language_id
 from shardflow.steps.parquet import ParquetReader, ParquetSink, read_parquet, write_parquet
@@ -43,6 +44,8 @@ from shardflow.steps.rows import (
 from shardflow.steps.tokens import CountTokens, count_tokens
 
 __all__ = [
+    "Join",
+    "join",
     "ConvergeBatches",
     "RouteBatches",
     "converge",

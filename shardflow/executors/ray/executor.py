@@ -61,8 +61,8 @@ class RayExecutor:
         time: Wall-clock limit of one task in seconds (a step's ``time=`` may lower it):
             past it the task's worker is killed and the task reported as timed out, then
             retried by the scheduler.
-        max_retries: Retries of a task after an infrastructure failure or timeout; None:
-            the run's ``max_retries``.
+        max_retries: Retries of a task after an infrastructure failure, timeout or memory
+            stop; None: the run's ``max_retries`` (default 3).
         randomize_start_duration: Each task first sleeps a random time up to this many
             seconds, so that many tasks do not hit storage at the same moment.
         log_first: Also show the first task's log on the driver's console.
@@ -84,7 +84,7 @@ class RayExecutor:
         nodes_per_task: int = 1,
         tasks_per_job: int = 1,
         time: float | None = None,
-        max_retries: int | None = 3,
+        max_retries: int | None = None,
         randomize_start_duration: float = 0.0,
         log_first: bool = False,
         ray_remote_kwargs: dict[str, Any] | None = None,
