@@ -136,13 +136,17 @@ class Scheduler:
         self.hooks.on_run_start(self.plan, dict(markers))
         self.executor.start()
         forced = False
-        try:
-            with self._interrupts_handled(state):
+        # The handler stays installed through shutdown: a second Ctrl-C that lands after the
+        # loop ended must make the shutdown forceful, not raise out of it.
+        with self._interrupts_handled(state):
+            try:
+                self._in_loop = True
                 self._loop(state, binder, outcome)
-        except KeyboardInterrupt:
-            forced = True  # second Ctrl-C: stop now; committed tasks stay committed
-        finally:
-            self.executor.shutdown(force=forced)
+            except KeyboardInterrupt:
+                forced = True  # second Ctrl-C: stop now; committed tasks stay committed
+            finally:
+                self._in_loop = False
+                self.executor.shutdown(force=forced or self._interrupts >= 2)
         outcome.interrupted = self._interrupts > 0
         outcome.cancelled += cancel_pending(state) if forced else []
         outcome.blocked = set(state.blocked)
@@ -152,6 +156,7 @@ class Scheduler:
     def _interrupts_handled(self, state: SchedulerState):
         """First Ctrl-C: take no new tasks, let running ones commit. Second: stop at once."""
         self._interrupts = 0
+        self._in_loop = False
         if threading.current_thread() is not threading.main_thread():
             yield  # signals reach the main thread only; a run in a thread is stopped by its owner
             return
@@ -161,7 +166,9 @@ class Scheduler:
             self.rundir.append_event("interrupt", count=self._interrupts, running=[str(t) for t in state.running])
             self.hooks.on_interrupt(self._interrupts)
             if self._interrupts >= 2:
-                raise KeyboardInterrupt
+                if self._in_loop:
+                    raise KeyboardInterrupt
+                return  # the loop is over: shutdown sees the count and kills what is left
             print(
                 f"\nshardflow: stopping — no new tasks; waiting for {len(state.running)} running task(s) "
                 "to commit. Press Ctrl-C again to stop now.",
