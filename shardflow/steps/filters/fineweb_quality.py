@@ -76,7 +76,7 @@ class FineWebQuality(TextFilter):
         if duplicates(lines)[1] / (len(text) - text.count("\n")) > self.char_duplicates_ratio:
             return "char_dup_ratio"
 
-        if text.count("\n") / len(english_words().words(text)) > self.new_line_ratio:
+        if text.count("\n") / english_words().counts(text)[0].words > self.new_line_ratio:
             return "list_ratio"
         return None
 

@@ -70,16 +70,15 @@ class GopherQuality(TextFilter):
 
     def judge(self, text: str) -> str | None:
         lex = english_words()
-        words = lex.words(text)
-        n_words = len(words)
-        n_non_symbol = sum(map(lex.nonsymbol.__getitem__, words))
+        counts, chunks = lex.counts(text)
+        n_words, n_non_symbol = counts.words, counts.non_symbol
         if self.min_doc_words and n_non_symbol < self.min_doc_words:
             return "gopher_short_doc"
         if self.max_doc_words and n_non_symbol > self.max_doc_words:
             return "gopher_long_doc"
 
         # datatrove takes np.mean of the lengths: nan (every comparison false) when empty.
-        avg = sum(map(lex.nonsymbol_len.__getitem__, words)) / n_non_symbol if n_non_symbol else float("nan")
+        avg = counts.non_symbol_chars / n_non_symbol if n_non_symbol else float("nan")
         if self.min_avg_word_length and avg < self.min_avg_word_length:
             return "gopher_below_avg_threshold"
         if self.max_avg_word_length and avg > self.max_avg_word_length:
@@ -102,14 +101,22 @@ class GopherQuality(TextFilter):
                 return "gopher_too_many_end_ellipsis"
 
         if self.max_non_alpha_words_ratio and n_words:
-            if sum(map(lex.alpha.__getitem__, words)) / n_words < self.max_non_alpha_words_ratio:
+            if counts.alpha / n_words < self.max_non_alpha_words_ratio:
                 return "gopher_below_alpha_threshold"
 
-        if self.min_stop_words:
-            present = set(words)
-            if sum(1 for w in self.stop_words if w in present) < self.min_stop_words:
-                return "gopher_enough_stop_words"
+        if self.min_stop_words and self._stop_words_found(lex, chunks) < self.min_stop_words:
+            return "gopher_enough_stop_words"
         return None
+
+    def _stop_words_found(self, lex, chunks: list[str]) -> int:
+        # Most stop words stand alone ("the"): look for them as whole chunks first, and list
+        # every word only if that did not find enough.
+        alone = set(chunks)
+        found = sum(1 for w in self.stop_words if w in alone and w in lex.chunk(w))
+        if found < self.min_stop_words:
+            present = set(lex.words(" ".join(chunks)))
+            found = sum(1 for w in self.stop_words if w in present)
+        return found
 
 
 gopher_quality = GopherQuality

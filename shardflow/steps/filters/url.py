@@ -15,7 +15,7 @@ from typing import Any, Iterable, Sequence
 import pyarrow as pa
 
 from shardflow.steps.filters.base import TextFilter
-from shardflow.steps.filters.wordlists import file_lines, shipped_lines
+from shardflow.steps.filters.wordlists import any_word_regex, file_lines, shipped_lines
 
 _NORMALIZER = re.compile(r"[^a-zA-Z0-9]+")
 
@@ -110,7 +110,7 @@ class URLFilter(TextFilter):
                     urls |= parse_list(file_lines(self.urls_file), do_normalize=False)
             # suffix_list_urls=(): never fetch the public-suffix list, use the bundled one.
             extract = TLDExtract(suffix_list_urls=(), cache_dir=None)
-            subword_regex = re.compile("|".join(map(re.escape, sorted(subwords, key=len, reverse=True)))) if subwords else None
+            subword_regex = re.compile(any_word_regex(subwords)) if subwords else None
             self._lists = (extract, domains, urls, words, soft, subword_regex)
         return self._lists
 

@@ -22,7 +22,8 @@ import re
 import unicodedata
 from functools import lru_cache
 from importlib import resources
-from typing import Iterable
+from itertools import chain
+from typing import Iterable, NamedTuple
 
 # datatrove.utils.text.PUNCTUATION: a word made only of these is a "symbol" for Gopher.
 _PUNCTUATION = "!/—”:％１〈&(、━\\【#%「」，】；+^]~“《„';’{|∶´[=-`*．（–？！：$～«〉,><》)?）。…@_.\"}►»" + "".join(
@@ -43,6 +44,27 @@ _MAX_CACHED_CHUNKS = 300_000
 # at most 2 (see EnglishWords._suffix_len; checked by tests/steps/test_filter_words.py).
 _SUFFIX_MAX_BOUNDED = 5
 _SUFFIX_TAIL = 8
+# Punctuation that spaCy's English suffix rules always split off the end of a word.
+_SPLIT_AFTER_LETTERS = frozenset(',;:!?)]"')
+
+
+_FIELD = (1 << 32) - 1  # one WordCounts field of a packed chunk count (texts < 4 G words)
+
+
+class WordCounts(NamedTuple):
+    """Counts over a text's words.
+
+    Attributes:
+        words: Tokens, as ``len(split_into_words(text))``.
+        non_symbol: Tokens with a character outside datatrove's punctuation (Gopher's words).
+        non_symbol_chars: Total length of those.
+        alpha: Tokens with an alphabetic character.
+    """
+
+    words: int
+    non_symbol: int
+    non_symbol_chars: int
+    alpha: int
 
 
 def _load_rules() -> dict:
@@ -74,7 +96,11 @@ class EnglishWords:
         self.sentence_punct = frozenset(rules["sentence_punct_chars"])
         self._suffix_cache: dict[str, int] = {}
         self._patterns = self._special_patterns()
+        # A match can only change tokens if it spans two or more (one-token special cases
+        # are their own tokenization), so a chunk needs a pattern's first two tokens in a row.
+        self._pattern_pairs = frozenset(p[:2] for group in self._patterns.values() for p in group if len(p) > 1)
         self._cache: dict[str, tuple[str, ...]] = {}
+        self._chunk_counts: dict[str, int] = {}  # the 4 WordCounts, 32 bits each, in one int
         self._sentence_cache: dict[str, tuple[int, int, int, int]] = {}
         self.nonsymbol: dict[str, int] = {}
         self.nonsymbol_len: dict[str, int] = {}
@@ -84,49 +110,87 @@ class EnglishWords:
     # -- the tokenizer ----------------------------------------------------------------------
     def words(self, text: str) -> list[str]:
         """The words of ``text``: datatrove's ``split_into_words(text, "eng")``."""
-        cache = self._cache
-        if len(cache) > _MAX_CACHED_CHUNKS:
+        chunks = self._known(text.split())
+        return list(chain.from_iterable(map(self._cache.__getitem__, chunks)))
+
+    def counts(self, text: str) -> tuple[WordCounts, list[str]]:
+        """The word counts of ``text`` without listing its words, and its chunks."""
+        chunks = self._known(text.split())
+        packed = sum(map(self._chunk_counts.__getitem__, chunks))
+        return WordCounts(*((packed >> (32 * k)) & _FIELD for k in range(4))), chunks
+
+    def _known(self, chunks: list[str]) -> list[str]:
+        """``chunks``, after tokenizing (once) those not seen before."""
+        if len(self._cache) > _MAX_CACHED_CHUNKS:
             self.clear()
-        chunks = text.split()
-        found = list(map(cache.get, chunks))
-        if None in found:
-            for i, toks in enumerate(found):
-                if toks is None:
-                    found[i] = self.chunk(chunks[i])
-        return [w for toks in found for w in toks]
+        cache = self._cache
+        if None in map(cache.get, chunks):
+            for chunk in set(chunks).difference(cache):
+                self.chunk(chunk)
+        return chunks
 
     def chunk(self, chunk: str) -> tuple[str, ...]:
         """The tokens of one whitespace-free chunk (cached), registering new tokens."""
         toks = self._cache.get(chunk)
         if toks is None:
             toks = self._tokenize(chunk, with_specials=True)
-            toks = self._apply_special_matches(toks) if len(toks) > 1 else toks
+            if len(toks) > 1 and not self._pattern_pairs.isdisjoint(zip(toks, toks[1:])):
+                toks = self._apply_special_matches(toks)
             self._cache[chunk] = toks
             for tok in toks:
                 if tok not in self.token_id:
                     self._register(tok)
+            nonsym = self.nonsymbol
+            self._chunk_counts[chunk] = (
+                len(toks)
+                | sum(map(nonsym.__getitem__, toks)) << 32
+                | sum(map(self.nonsymbol_len.__getitem__, toks)) << 64
+                | sum(map(self.alpha.__getitem__, toks)) << 96
+            )
         return toks
 
     def _register(self, tok: str) -> None:
-        nonsym = 1 if any(ch not in PUNCTUATION_SET for ch in tok) else 0
+        if tok.isalpha():
+            nonsym = alpha = 1
+        else:
+            nonsym = 1 if any(ch not in PUNCTUATION_SET for ch in tok) else 0
+            alpha = 1 if any(ch.isalpha() for ch in tok) else 0
         self.nonsymbol[tok] = nonsym
         self.nonsymbol_len[tok] = len(tok) if nonsym else 0
-        self.alpha[tok] = 1 if any(ch.isalpha() for ch in tok) else 0
+        self.alpha[tok] = alpha
         self.token_id[tok] = len(self.token_id)
 
     def clear(self) -> None:
         """Forget every cached chunk and token (call between documents only)."""
-        for table in (self._cache, self._suffix_cache, self._sentence_cache, self.nonsymbol, self.nonsymbol_len, self.alpha, self.token_id):
+        for table in (self._cache, self._chunk_counts, self._suffix_cache, self._sentence_cache, self.nonsymbol, self.nonsymbol_len, self.alpha, self.token_id):
             table.clear()
 
-    def _tokenize(self, chunk: str, with_specials: bool) -> tuple[str, ...]:
+    def _shortcut(self, chunk: str, specials: dict) -> tuple[str, ...] | None:
+        """The tokens of the commonest chunk shapes without running the rules (None: other).
+
+        What the full algorithm does on them, derived from the rules (and checked against it
+        on every chunk of the benchmark corpus by tests/steps/test_filter_words.py): letters
+        alone match no prefix, infix or suffix (those need punctuation, symbols, or a digit
+        before a unit); nor do ASCII digits alone. A letters-only word followed by one
+        punctuation mark of ``_SPLIT_AFTER_LETTERS`` (or by "." after a lowercase ASCII
+        letter) loses that mark as a suffix, then the rest is a special case or one token.
+        """
+        if chunk.isalpha() or (chunk.isdecimal() and chunk.isascii()):
+            return (chunk,)
+        last = chunk[-1]
+        core = chunk[:-1]
+        if core.isalpha() and (last in _SPLIT_AFTER_LETTERS or (last == "." and "a" <= core[-1] <= "z")):
+            return specials.get(core, (core,)) + (last,)
+        return None
+
+    def _tokenize(self, chunk: str, with_specials: bool, fast: bool = True) -> tuple[str, ...]:
         specials = self._specials if with_specials else {}
         if chunk in specials:
             return specials[chunk]
-        if chunk.isalpha():
-            # No rule applies to letters alone: prefixes and infixes need punctuation or
-            # symbols, suffixes a digit or punctuation before them.
-            return (chunk,)
+        if fast:
+            shortcut = self._shortcut(chunk, specials)
+            if shortcut is not None:
+                return shortcut
         string, prefixes, suffixes = self._split_affixes(chunk, specials)
         tokens = prefixes
         if string:
@@ -312,4 +376,4 @@ def english_words() -> EnglishWords:
     return EnglishWords()
 
 
-__all__ = ["EnglishWords", "english_words", "PUNCTUATION_SET", "TERMINAL_PUNCTUATION"]
+__all__ = ["EnglishWords", "WordCounts", "english_words", "PUNCTUATION_SET", "TERMINAL_PUNCTUATION"]
