@@ -20,6 +20,7 @@ from shardflow.report.tables import stats_table
 from shardflow.run import RunFailed
 
 console = Console()
+errors = Console(stderr=True)
 
 
 def load_pipeline(path: str) -> tuple[Pipeline, dict]:
@@ -59,8 +60,8 @@ def run(file: str, workdir: str | None, tasks: int | None, workers: int | None) 
             max_retries=defaults.get("max_retries", 3),
         )
     except RunFailed as exc:
-        console.print(f"[red]{exc}[/red]", highlight=False)
-        sys.exit(1)
+        errors.print(str(exc), style="red", markup=False, highlight=False)
+        sys.exit(130 if not exc.result.failures and "interrupted" in str(exc) else 1)
     console.print(stats_table(result.stats.to_dict()))
     console.print(f"done in {result.seconds:.1f}s: {result.ran} tasks run, {result.reused} reused; workdir {result.workdir}")
     for leaf, files in result.outputs.items():

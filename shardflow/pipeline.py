@@ -77,6 +77,9 @@ class Pipeline:
         storage_options: dict | None = None,
         raise_on_failure: bool = True,
         hooks: list[RunHooks] | None = None,
+        dry_run: bool = False,
+        part_rows: int | None = None,
+        verify: str = "size",
     ) -> RunResult:
         """Run the pipeline; rerunning with the same workdir resumes where it stopped.
 
@@ -90,6 +93,14 @@ class Pipeline:
             storage_options: fsspec options for ``workdir``.
             raise_on_failure: Raise :class:`~shardflow.run.RunFailed` if tasks failed.
             hooks: Extra :class:`~shardflow.run.hooks.RunHooks` told of every task event.
+            dry_run: Push one small batch per source through the whole DAG, in one shard,
+                writing every output under ``<workdir>/dry-run/`` (wiped first) instead of
+                the real paths: a quick check that every step works on real data.
+            part_rows: Commit each task's outputs every this many input rows, with a
+                progress record, so a killed task resumes from its last part instead of
+                from zero (files of later parts get a ``-pNNNNN`` suffix). None: one part.
+            verify: How completed outputs are checked before reuse: ``"size"`` (cheap) or
+                ``"checksum"`` (reads every output and compares its CRC-32).
 
         Returns:
             A :class:`~shardflow.run.RunResult` with ``.stats`` and ``.outputs``.
@@ -100,6 +111,17 @@ class Pipeline:
             executor = LocalExecutor(workers=workers)
         elif workers is not None and getattr(executor, "workers", None) is None:
             executor.workers = workers
+        scratch = None
+        if dry_run:
+            workdir = f"{str(workdir).rstrip('/')}/dry-run"
+            fs = RunDir(workdir, storage_options).fs
+            if fs.exists(workdir):
+                fs.rm(workdir, recursive=True)
+            scratch, tasks = f"{workdir}/outputs", 1
+        if verify not in ("size", "checksum"):
+            raise ValueError(f"verify={verify!r}: use 'size' or 'checksum'")
+        if part_rows is not None and part_rows <= 0:
+            raise ValueError(f"part_rows={part_rows} must be a positive number of rows")
         plan = self.plan(tasks)
         rundir = RunDir(workdir, storage_options)
         rundir.fs.makedirs(rundir.url, exist_ok=True)
@@ -113,6 +135,9 @@ class Pipeline:
             max_retries=max_retries,
             raise_on_failure=raise_on_failure,
             hooks=HookList(hooks or []),
+            dry_run=scratch and RunDir(scratch, storage_options).url,
+            part_rows=part_rows,
+            verify=verify,
         )
 
 

@@ -11,13 +11,17 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import sys
 import traceback
+import types
 from dataclasses import dataclass
+from time import monotonic
 from multiprocessing.connection import Connection, wait
 from typing import Sequence
 
 from shardflow.run.bound import BoundTask
-from shardflow.run.executor import INFRA, STEP, Completion, TaskFailure
+from shardflow.executors.watchdog import MEMORY_EXIT_CODE, MemoryWatchdog
+from shardflow.run.executor import INFRA, MEMORY, STEP, TIMEOUT, Completion, TaskFailure
 
 
 def _worker_main(conn: Connection, rank: int, gpu_ids: str | None, randomize_start: float) -> None:
@@ -30,6 +34,7 @@ def _worker_main(conn: Connection, rank: int, gpu_ids: str | None, randomize_sta
     from shardflow.run.task_runner import StepCache, StepError, run_task
 
     cache = StepCache()
+    watchdog = MemoryWatchdog()
     while True:
         try:
             task = conn.recv()
@@ -37,12 +42,15 @@ def _worker_main(conn: Connection, rank: int, gpu_ids: str | None, randomize_sta
             return
         if task is None:
             return
+        watchdog.watch((task.resources or {}).get("memory"))
         try:
             conn.send(("ok", run_task(task, cache, randomize_start)))
         except StepError as exc:
             conn.send(("fail", TaskFailure(STEP, str(exc), exc.traceback, exc.step)))
         except BaseException as exc:  # noqa: BLE001 - reported to the driver, never lost
             conn.send(("fail", TaskFailure(STEP, f"{type(exc).__name__}: {exc}", traceback.format_exc())))
+        finally:
+            watchdog.watch(None)
 
 
 @dataclass
@@ -51,6 +59,8 @@ class _Worker:
     process: mp.process.BaseProcess
     conn: Connection
     task: BoundTask | None = None
+    deadline: float | None = None  # monotonic time by which its task must end
+    limit: float | None = None
 
 
 class LocalExecutor:
@@ -65,6 +75,8 @@ class LocalExecutor:
             seconds, so that many tasks do not hit storage at the same moment.
         cpus: CPU budget shared by running tasks (default: the number of cores); a stage
             whose steps ask for ``cpus=2`` takes two of it.
+        time: Wall-clock limit of every task in seconds (a step's ``time=`` may lower it).
+            A task over its limit is stopped, reported, and retried like a worker failure.
     """
 
     def __init__(
@@ -75,6 +87,7 @@ class LocalExecutor:
         gpus: int | Sequence[int] | None = None,
         randomize_start_duration: float = 0.0,
         cpus: float | None = None,
+        time: float | None = None,
     ) -> None:
         if start_method not in ("spawn", "forkserver"):
             raise ValueError(f"start_method={start_method!r}: use 'spawn' or 'forkserver'")
@@ -83,6 +96,7 @@ class LocalExecutor:
         self.gpu_ids = list(range(gpus)) if isinstance(gpus, int) else list(gpus) if gpus else None
         self.randomize_start_duration = randomize_start_duration
         self.cpus = cpus
+        self.time = time
         self._pool: list[_Worker] = []
         self._ctx = mp.get_context(start_method)
 
@@ -103,6 +117,9 @@ class LocalExecutor:
     def submit(self, task: BoundTask) -> None:
         worker = next(w for w in self._pool if w.task is None)
         worker.task = task
+        limits = [t for t in (self.time, (task.resources or {}).get("time")) if t]
+        worker.limit = min(limits) if limits else None
+        worker.deadline = monotonic() + worker.limit if worker.limit else None
         worker.conn.send(task)
 
     def wait(self, timeout: float | None = None) -> list[Completion]:
@@ -113,13 +130,33 @@ class LocalExecutor:
         for w in busy:
             handles[w.conn] = w
             handles[w.process.sentinel] = w
+        deadlines = [w.deadline for w in busy if w.deadline is not None]
+        if deadlines:
+            until = max(0.0, min(deadlines) - monotonic())
+            timeout = until if timeout is None else min(timeout, until)
         done: list[Completion] = []
         for handle in wait(list(handles), timeout):
             worker = handles[handle]
             if worker.task is None:
                 continue  # both its pipe and its sentinel fired; already handled
             done.append(self._collect(worker))
+        now = monotonic()
+        for worker in busy:
+            if worker.task is not None and worker.deadline is not None and now >= worker.deadline:
+                done.append(self._stop_overdue(worker))
         return done
+
+    def _stop_overdue(self, worker: _Worker) -> Completion:
+        """Kill a worker whose task ran past its time limit and report the timeout."""
+        task = worker.task
+        worker.task = None
+        worker.process.kill()
+        worker.process.join(timeout=5)
+        worker.conn.close()
+        self._pool[self._pool.index(worker)] = self._spawn(worker.rank)
+        return Completion(task, failure=TaskFailure(
+            TIMEOUT, f"task ran past its time limit of {worker.limit:g} s and was stopped "
+            f"(worker {worker.rank}, pid {worker.process.pid})"))
 
     def shutdown(self, force: bool = False) -> None:
         for w in self._pool:
@@ -148,7 +185,15 @@ class LocalExecutor:
             name=f"shardflow-worker-{rank}",
             daemon=True,
         )
-        process.start()
+        # Workers need nothing from the user's __main__ (steps arrive cloudpickled, by value),
+        # so hide it while starting them: a script without `if __name__ == "__main__":` then
+        # works instead of making every worker re-run it.
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            process.start()
+        finally:
+            sys.modules["__main__"] = main
         child.close()
         return _Worker(rank=rank, process=process, conn=parent)
 
@@ -166,9 +211,15 @@ class LocalExecutor:
         # No answer: the worker died mid-task. Replace it and report an infrastructure failure.
         worker.process.join(timeout=5)
         code = worker.process.exitcode
-        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
         self._pool[self._pool.index(worker)] = self._spawn(worker.rank)
         worker.conn.close()
+        if code == MEMORY_EXIT_CODE:
+            limit = (task.resources or {}).get("memory") or 0
+            return Completion(task, failure=TaskFailure(
+                MEMORY, f"task went over its memory limit of {limit >> 20} MB and was stopped "
+                f"(worker {worker.rank}, pid {worker.process.pid}); raise memory= on the step or "
+                "process smaller batches"))
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
         return Completion(
             task,
             failure=TaskFailure(INFRA, f"worker {worker.rank} (pid {worker.process.pid}) died: {how}"),

@@ -6,7 +6,7 @@ A step is a small class with one method to write. The kinds, by what they implem
 * :class:`Transform` — ``process(batch)``; :class:`Filter` (``filter(row)``) and
   :class:`Mapper` (``map(row)``) are row-wise helpers on top of it;
 * :class:`GlobalStep` — ``process_all(batches)``: sees every shard of its input at once;
-* :class:`Sink` — ``open_writer(shard)``: writes one shard's batches to files.
+* :class:`Sink` — ``open_writer(shard, part)``: writes one shard's batches to files.
 
 Every step takes the same keyword options (resources, failure policy, batching); they are
 collected in :class:`StepOptions`. Steps are created inside ``with Pipeline(...)``, which
@@ -41,6 +41,8 @@ class StepOptions:
         cpus: CPU cores one task of this step needs.
         gpus: GPUs one task of this step needs.
         memory: Memory limit of one task, in bytes (None: no limit).
+        time: Wall-clock limit of one task of this step, in seconds (None: no limit); a
+            task over it is stopped and retried like an infrastructure failure.
         on_failure: ``"fail_fast"`` stops the run on an error in this step's code;
             ``"continue"`` lets other branches finish and reports this one.
         retries: How often a task that failed in this step's code is retried.
@@ -55,6 +57,7 @@ class StepOptions:
     cpus: float = 1
     gpus: float = 0
     memory: int | None = None
+    time: float | None = None
     on_failure: str = "fail_fast"
     retries: int = 0
     retry_backoff: float = 1.0
@@ -308,7 +311,8 @@ class Writer:
     def write(self, table: pa.Table) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def close(self) -> "FileInfo | None":  # pragma: no cover - interface
+    def close(self) -> "FileInfo | list[FileInfo] | None":  # pragma: no cover - interface
+        """Commit; return the file written, or every file (a sink that partitions or rolls over)."""
         raise NotImplementedError
 
     def abort(self) -> None:  # pragma: no cover - interface
@@ -325,9 +329,19 @@ class Sink(Step):
     kind: ClassVar[str] = "sink"
     path: str
 
-    def open_writer(self, shard: int) -> Writer:
-        """Return a writer for shard ``shard`` (files named ``<path>/<shard:05d>.<ext>``)."""
-        raise NotImplementedError(f"{type(self).__name__} must implement open_writer(shard)")
+    def open_writer(self, shard: int, part: int = 0) -> Writer:
+        """Return a writer for commit part ``part`` of shard ``shard``.
+
+        Name files with :func:`part_file`: ``<path>/<shard:05d>.<ext>`` for part 0 and
+        ``<path>/<shard:05d>-p<part:05d>.<ext>`` for the parts a long task commits later.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement open_writer(shard, part)")
+
+
+def part_file(directory: str, shard: int, part: int, ext: str) -> str:
+    """The name of one committed part of a shard's output (``ext`` with its dot)."""
+    suffix = f"-p{part:05d}" if part else ""
+    return f"{directory}/{shard:05d}{suffix}{ext}"
 
 
 __all__ = [
@@ -342,4 +356,5 @@ __all__ = [
     "GlobalStep",
     "Sink",
     "Writer",
+    "part_file",
 ]

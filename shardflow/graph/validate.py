@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import cloudpickle
 
-from shardflow.graph.step import Sink, Source
+from shardflow.graph.step import Converge, Filter, Router, Sink, Source
 
 if TYPE_CHECKING:
     from shardflow.graph.dag import Graph
@@ -80,6 +80,12 @@ def validate(graph: "Graph") -> None:
             problems.append(
                 f"step {step.name!r} has no input: connect it, e.g. `docs >> {step.name}`"
             )
+        if isinstance(step, Router) and not succs:
+            problems.append(f"router {step.name!r} has no successors: route to at least one step")
+        if isinstance(step, Converge) and any(isinstance(p, Router) for p in preds):
+            problems.append(
+                f"converge {step.name!r} reads a router directly: put the routed steps between them"
+            )
         if isinstance(step, Sink) and succs:
             problems.append(
                 f"sink {step.name!r} has successors ({', '.join(s.name for s in succs)}): "
@@ -88,9 +94,11 @@ def validate(graph: "Graph") -> None:
 
     writers: dict[str, list[str]] = {}
     for step in graph:
-        if isinstance(step, Sink):
-            key = os.path.normpath(str(step.path)).rstrip("/")
-            writers.setdefault(key, []).append(step.name)
+        paths = [step.path] if isinstance(step, Sink) else []
+        if isinstance(step, Filter) and step.rejected:
+            paths.append(step.rejected)
+        for path in paths:
+            writers.setdefault(os.path.normpath(str(path)).rstrip("/"), []).append(step.name)
     for path, names in writers.items():
         if len(names) > 1:
             problems.append(

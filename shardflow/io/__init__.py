@@ -6,7 +6,7 @@ URLs alike (with ``storage_options`` for credentials). Every writer commits atom
 file is visible complete or not at all.
 """
 
-from .commit import PendingFile, atomic_write, remove_stale_temps, write_bytes_atomic
+from .commit import PendingFile, atomic_write, file_crc32, remove_stale_temps, write_bytes_atomic
 from .compression import infer_compression, open_input, open_output
 from .errors import BadInputError, SchemaMismatchError
 from .fs import FileInfo, expand_paths, filesystem, full_path
@@ -31,6 +31,7 @@ __all__ = [
     "atomic_write",
     "conform",
     "expand_paths",
+    "file_crc32",
     "filesystem",
     "full_path",
     "infer_compression",

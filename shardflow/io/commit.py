@@ -13,9 +13,11 @@ the rename is ``fs.mv`` (copy then delete), whose result appears whole, in one p
 
 from __future__ import annotations
 
+import io
 import os
 import posixpath
 import uuid
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
@@ -23,6 +25,53 @@ from typing import BinaryIO
 from .fs import TEMP_PREFIX, FileInfo, filesystem, full_path, is_local
 
 _UUID_LEN = 32  # uuid4().hex
+
+
+class Checksummed(io.RawIOBase):
+    """A write-only stream that passes bytes through and keeps their CRC-32.
+
+    The checksum is what completion markers record, so that a resumed run can tell a
+    committed file from a damaged one without trusting its size alone.
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.crc32 = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.crc32 = zlib.crc32(data, self.crc32)
+        return self.raw.write(data)
+
+    def tell(self) -> int:
+        return self.raw.tell()
+
+    def flush(self) -> None:
+        if not self.raw.closed:
+            self.raw.flush()
+
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            super().close()  # flushes first
+        finally:
+            self.raw.close()
+
+
+def file_crc32(path: str, storage_options: dict | None = None, block: int = 4 << 20) -> int:
+    """CRC-32 of a stored file, read in large blocks."""
+    fs, stripped = filesystem(path, storage_options)
+    crc = 0
+    with fs.open(stripped, "rb") as f:
+        while chunk := f.read(block):
+            crc = zlib.crc32(chunk, crc)
+    return crc
 
 
 class PendingFile:
@@ -54,9 +103,8 @@ class PendingFile:
         self.path = full_path(self._fs, self._target)
         self.temp_path = posixpath.join(parent, f"{TEMP_PREFIX}{uuid.uuid4().hex}-{base}")
         # Local files bypass fsspec so that fsync and os.replace act on the real file.
-        self.stream: BinaryIO = (
-            open(self.temp_path, "wb") if self._local else self._fs.open(self.temp_path, "wb")
-        )
+        raw = open(self.temp_path, "wb") if self._local else self._fs.open(self.temp_path, "wb")
+        self.stream: BinaryIO = Checksummed(raw)
         self._state = "open"
 
     def commit(self) -> FileInfo:
@@ -88,7 +136,7 @@ class PendingFile:
             self.abort()
             raise
         self._state = "committed"
-        return FileInfo(self.path, int(size))
+        return FileInfo(self.path, int(size), self.stream.crc32)
 
     def read_back(self) -> BinaryIO:
         """Closes the write stream and opens the temporary file for reading, for a writer

@@ -29,10 +29,12 @@ class FileInfo:
     Attributes:
         path: Full path: absolute for local files, protocol included otherwise ("s3://b/k").
         size: Size in bytes, as stored (compressed size for compressed files).
+        crc32: CRC-32 of the bytes as stored, when the writer computed it (``commit`` does).
     """
 
     path: str
     size: int
+    crc32: int | None = None
 
 
 def filesystem(

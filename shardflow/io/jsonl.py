@@ -161,6 +161,10 @@ class JsonlWriter(Writer):
             ) from e
         self._out.write(data)
 
+    def flushed_size(self) -> int:
+        self._out.flush()  # gzip: a sync flush (5 bytes); zstd: ends the current block
+        return self.bytes_written
+
     def _finish(self) -> None:
         self._out.close()
 

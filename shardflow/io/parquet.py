@@ -107,6 +107,12 @@ class ParquetWriter(Writer):
         self._buffered_rows = 0
         self._buffered_bytes = 0
 
+    @property
+    def bytes_written(self) -> int:
+        """Row groups flushed so far plus the buffered one at its in-memory (Arrow) size,
+        which is larger than it will be on disk: a size limit errs on the small side."""
+        return super().bytes_written + self._buffered_bytes
+
     def _write(self, table: pa.Table) -> None:
         if self._file is not None and not table.schema.equals(self._schema):
             wider = unify([self._schema, table.schema])

@@ -45,6 +45,19 @@ class Writer:
         self._write(table)
         self.rows += table.num_rows
 
+    @property
+    def bytes_written(self) -> int:
+        """Bytes written to storage so far: what a size limit (rollover) measures. Data a
+        format still buffers (a compressor's block, a Parquet row group) counts once flushed,
+        unless the format estimates it (see ``ParquetWriter``)."""
+        return self._pending.stream.tell() if not self._pending.stream.closed else 0
+
+    def flushed_size(self) -> int:
+        """The stored size after pushing out what the format can flush without ending the
+        file (a compressor's pending block): exact where ``bytes_written`` lags. Used by
+        size limits; flush points depend only on the data, so output stays deterministic."""
+        return self.bytes_written
+
     def close(self) -> FileInfo:
         """Finishes the file and commits it atomically; returns the committed file.
 

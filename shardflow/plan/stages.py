@@ -39,6 +39,7 @@ class Stage:
         cpus: CPU cores one task needs (the most any of its steps asks for).
         gpus: GPUs one task needs.
         memory: Memory limit of one task in bytes, or None.
+        time: Wall-clock limit of one task in seconds, or None.
     """
 
     id: str
@@ -52,13 +53,13 @@ class Stage:
     cpus: float = 1
     gpus: float = 0
     memory: int | None = None
-
+    time: float | None = None
     sinks: tuple[str, ...] = ()
 
 
-def _resources(step: "Step") -> tuple[float, float, int | None]:
+def _resources(step: "Step") -> tuple[float, float, int | None, float | None]:
     o = step.options
-    return (o.cpus, o.gpus, o.memory)
+    return (o.cpus, o.gpus, o.memory, o.time)
 
 
 def boundary(graph: "Graph", step: "Step") -> str | None:
@@ -127,6 +128,7 @@ def build_stages(graph: "Graph") -> list[Stage]:
         inputs = tuple((stage_of[id(p)], exit_name(p, head)) for p in graph.predecessors(head))
         kind = "source" if isinstance(head, Source) else "global" if isinstance(head, GlobalStep) else "shard"
         mems = [s.options.memory for s in chain if s.options.memory]
+        times = [s.options.time for s in chain if s.options.time]
         stage = Stage(
             id=sid,
             steps=tuple(s.name for s in chain),
@@ -139,6 +141,7 @@ def build_stages(graph: "Graph") -> list[Stage]:
             cpus=max(s.options.cpus for s in chain),
             gpus=max(s.options.gpus for s in chain),
             memory=min(mems) if mems else None,
+            time=min(times) if times else None,
             sinks=tuple(s.name for s in chain if isinstance(s, Sink)),
         )
         stages.append(stage)

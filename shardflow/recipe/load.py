@@ -86,6 +86,8 @@ def _build_step(spec: StepSpec, source: str) -> Step:
         kwargs["fn"] = _compile(spec.where, spec.name, source)
     if spec.expr is not None:
         kwargs["fn"] = _compile(spec.expr, spec.name, source)
+    if spec.route is not None:
+        kwargs["fn"] = _compile(spec.route, spec.name, source, params="batch, seq")
     kwargs.update({f: getattr(spec, f) for f in OPTION_FIELDS if getattr(spec, f) is not None})
     try:
         return cls(name=spec.name, **kwargs)
@@ -93,9 +95,9 @@ def _build_step(spec: StepSpec, source: str) -> Step:
         raise RecipeError(f"{source}: step {spec.name!r} ({spec.use}): {exc}; check its `args`") from None
 
 
-def _compile(expression: str, step: str, source: str):
+def _compile(expression: str, step: str, source: str, params: str = "row"):
     try:
-        code = compile(f"lambda row: ({expression})", f"{source}:{step}", "eval")
+        code = compile(f"lambda {params}: ({expression})", f"{source}:{step}", "eval")
     except SyntaxError as exc:
         raise RecipeError(f"{source}: step {step!r}: expression {expression!r} is not valid Python: {exc.msg}") from None
     return eval(code, {"__builtins__": __builtins__})  # noqa: S307 - the user's own recipe

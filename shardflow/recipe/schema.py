@@ -27,6 +27,10 @@ class StepSpec(BaseModel):
     expr: str | None = Field(
         default=None, description="map_rows only: a Python expression over `row` giving the new row (a dict)"
     )
+    route: str | None = Field(
+        default=None,
+        description="route_batches only: a Python expression over `batch` and `seq` naming the successors, e.g. [seq % 3]",
+    )
     cpus: float | None = None
     gpus: float | None = None
     memory: int | None = None
@@ -35,6 +39,8 @@ class StepSpec(BaseModel):
     retry_backoff: float | None = Field(default=None, ge=0)
     batch_size: int | None = Field(default=None, gt=0)
     checkpoint: bool | None = None
+    fuse: bool | None = None
+    rejected: str | None = Field(default=None, description="filters only: directory for the dropped rows")
 
 
 class RunSpec(BaseModel):
@@ -58,7 +64,9 @@ class Recipe(BaseModel):
     steps: list[StepSpec] = Field(min_length=1)
 
 
-OPTION_FIELDS = ("cpus", "gpus", "memory", "on_failure", "retries", "retry_backoff", "batch_size", "checkpoint")
+OPTION_FIELDS = (
+    "cpus", "gpus", "memory", "on_failure", "retries", "retry_backoff", "batch_size", "checkpoint", "fuse", "rejected",
+)
 
 
 def json_schema() -> dict[str, Any]:

@@ -37,6 +37,9 @@ class BoundTask:
         merge: ``concat`` or ``seq`` (a convergence).
         dry_run: Scratch directory that sinks write to instead of their own paths, with
             sources reading one small batch (None for a real run).
+        part_rows: Commit the outputs every this many input rows, with a progress record,
+            so a killed task resumes from its last part (None: one part per task).
+        progress_path: Where the progress record of committed parts goes.
         marker_path: Where the completion marker goes.
         log_path: Where the task's log goes.
         storage_options: fsspec options for the run directory.
@@ -60,6 +63,8 @@ class BoundTask:
     attempt: int = 1
     resources: dict[str, Any] | None = None
     dry_run: str | None = None
+    part_rows: int | None = None
+    progress_path: str = ""
 
     def retry(self) -> "BoundTask":
         return replace(self, attempt=self.attempt + 1)
@@ -68,10 +73,13 @@ class BoundTask:
 class Binder:
     """Binds the plan's tasks; pickles each stage's steps once."""
 
-    def __init__(self, plan: Plan, graph: "Graph", rundir: "RunDir", dry_run: str | None = None) -> None:
+    def __init__(
+        self, plan: Plan, graph: "Graph", rundir: "RunDir", dry_run: str | None = None, part_rows: int | None = None
+    ) -> None:
         self.plan = plan
         self.rundir = rundir
         self.dry_run = dry_run
+        self.part_rows = part_rows
         self._blobs = {
             sid: cloudpickle.dumps([graph.step(n) for n in sp.stage.steps])
             for sid, sp in plan.stages.items()
@@ -103,5 +111,7 @@ class Binder:
             marker_path=self.rundir.marker_path(sp, tid.shard),
             log_path=self.rundir.log_path(sp, tid.shard),
             storage_options=self.rundir.storage_options,
-            resources={"cpus": sp.stage.cpus, "gpus": sp.stage.gpus, "memory": sp.stage.memory},
+            resources={"cpus": sp.stage.cpus, "gpus": sp.stage.gpus, "memory": sp.stage.memory, "time": sp.stage.time},
+            part_rows=None if self.dry_run else self.part_rows,
+            progress_path=self.rundir.progress_path(sp, tid.shard),
         )

@@ -18,6 +18,10 @@ STEP = "step"
 INFRA = "infra"
 #: The task ran past its time limit: retried like an infrastructure failure.
 TIMEOUT = "timeout"
+#: The task went over its memory limit and was stopped: retried like an infrastructure failure.
+MEMORY = "memory"
+#: Kinds the scheduler retries with the executor's ``max_retries`` (not the step's policy).
+RETRIED_AS_INFRA = (INFRA, TIMEOUT, MEMORY)
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,7 @@ class TaskFailure:
     """Why a task failed.
 
     Attributes:
-        kind: :data:`STEP`, :data:`INFRA` or :data:`TIMEOUT`.
+        kind: :data:`STEP`, :data:`INFRA`, :data:`TIMEOUT` or :data:`MEMORY`.
         message: One line saying what happened.
         traceback: The full traceback or worker exit details, for the log and the report.
         step: The step whose code raised, when known.

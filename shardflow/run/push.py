@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 
 import pyarrow as pa
 
-from shardflow.graph.step import Router, Sink, Step, Transform, Writer
+from shardflow.graph.step import Router, Sink, Step, Transform, Writer, part_file
 from shardflow.io import FileInfo, IpcWriter, JsonlWriter
 from shardflow.run.stream import as_tables, concat
 
@@ -265,9 +265,9 @@ class _Fanout(Node):
             child.finish()
 
 
-def rejected_writer(directory: str, shard: int, storage_options: dict | None) -> LazyWriter:
-    """The side-output writer of a filter's dropped rows for one shard."""
-    return LazyWriter(lambda: JsonlWriter(f"{directory}/{shard:05d}.jsonl.gz", storage_options=storage_options))
+def rejected_writer(directory: str, shard: int, part: int, storage_options: dict | None) -> LazyWriter:
+    """The side-output writer of a filter's dropped rows for one shard's commit part."""
+    return LazyWriter(lambda: JsonlWriter(part_file(directory, shard, part, ".jsonl.gz"), storage_options=storage_options))
 
 
 def checkpoint_writer(path: str, storage_options: dict | None) -> LazyWriter:

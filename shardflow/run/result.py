@@ -5,8 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from shardflow.graph.stats import StepStats
+from shardflow.io import Piece, read_ipc, read_jsonl
 from shardflow.plan import Plan, TaskId
+from shardflow.run.push import SEQ
 from shardflow.run.rundir import Marker
 
 
@@ -61,6 +66,8 @@ class RunResult:
         workdir: The run directory.
         stats: Merged stats per step (:class:`RunStats`).
         outputs: Per leaf step, the files it wrote (sinks) or its checkpoint files.
+        branches: Per leaf step: ``"ok"`` (all its tasks done), ``"failed"`` (a task of it or
+            upstream of it failed) or ``"incomplete"`` (stopped or interrupted before the end).
         reused: Tasks whose completed output was reused from an earlier run.
         ran: Tasks run by this call.
         failures: Failed tasks and why (empty on success).
@@ -70,6 +77,7 @@ class RunResult:
     workdir: str
     stats: RunStats
     outputs: dict[str, list[str]]
+    branches: dict[str, str] = field(default_factory=dict)
     reused: int = 0
     ran: int = 0
     failures: dict[str, str] = field(default_factory=dict)
@@ -77,7 +85,64 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failures
+        return not self.failures and all(s == "ok" for s in self.branches.values())
+
+    def table(self, leaf: str) -> pa.Table:
+        """Load a leaf's output as one Arrow table (files in shard order)."""
+        return load_table(self._files(leaf))
+
+    def dataset(self, leaf: str):
+        """Load a leaf's output as a Hugging Face ``datasets.Dataset`` (needs ``shardflow[hf]``)."""
+        try:
+            import datasets
+        except ImportError as exc:
+            raise ImportError("loading a Dataset needs the `datasets` package: pip install 'shardflow[hf]'") from exc
+        return datasets.Dataset(self.table(leaf))
+
+    def _files(self, leaf: str) -> list[str]:
+        if leaf not in self.outputs:
+            raise KeyError(f"{leaf!r} is not a leaf of this run; leaves: {', '.join(self.outputs)}")
+        return self.outputs[leaf]
+
+
+def load_table(files: list[str]) -> pa.Table:
+    """Read output files (Parquet, JSON Lines, or Arrow checkpoints) into one table."""
+    tables: list[pa.Table] = []
+    for path in files:
+        if path.endswith(".parquet"):
+            tables.append(pq.read_table(path))
+        elif path.endswith(".arrow"):
+            tables += [t.drop_columns([SEQ]) if SEQ in t.column_names else t for t in read_ipc(path)]
+        else:
+            tables += list(read_jsonl(Piece(path)))
+    if not tables:
+        return pa.table({})
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def branch_status(plan: Plan, markers: Mapping[TaskId, Marker], failed: set[TaskId]) -> dict[str, str]:
+    """Status of each leaf: ok, failed (itself or upstream), or incomplete."""
+    failed_stages = {t.stage for t in failed}
+    status = {}
+    for leaf in plan.leaves:
+        sp = plan.stage_of_step(leaf)
+        if all(TaskId(sp.id, i) in markers for i in range(sp.n_tasks)):
+            status[leaf] = "ok"
+        elif failed_stages & _upstream(plan, sp.id):
+            status[leaf] = "failed"
+        else:
+            status[leaf] = "incomplete"
+    return status
+
+
+def _upstream(plan: Plan, stage_id: str) -> set[str]:
+    seen, stack = set(), [stage_id]
+    while stack:
+        sid = stack.pop()
+        if sid not in seen:
+            seen.add(sid)
+            stack.extend(u for u, _ in plan.stages[sid].stage.inputs)
+    return seen
 
 
 def leaf_outputs(plan: Plan, markers: Mapping[TaskId, Marker]) -> dict[str, list[str]]:

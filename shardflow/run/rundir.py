@@ -10,6 +10,7 @@ Layout::
       dag.mmd                  the stage DAG as Mermaid
       stages/<id>-<key>/
         done/<shard>.json      completion marker: output manifest + stats, written last
+        progress/<shard>.json  parts a running task has committed, and its input position
         logs/<shard>.log       the task's log
         data/<exit>/<shard>-p<part>.arrow   checkpointed output of each exit that is not a sink
 
@@ -29,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from shardflow.io import filesystem, write_bytes_atomic
+from shardflow.io import file_crc32, filesystem, write_bytes_atomic
 from shardflow.plan import Plan, StagePlan, TaskId
 
 
@@ -89,6 +90,9 @@ class RunDir:
     def marker_path(self, sp: StagePlan, shard: int) -> str:
         return posixpath.join(self.stage_dir(sp), "done", f"{shard:05d}.json")
 
+    def progress_path(self, sp: StagePlan, shard: int) -> str:
+        return posixpath.join(self.stage_dir(sp), "progress", f"{shard:05d}.json")
+
     def log_path(self, sp: StagePlan, shard: int) -> str:
         return posixpath.join(self.stage_dir(sp), "logs", f"{shard:05d}.log")
 
@@ -109,8 +113,16 @@ class RunDir:
     def write_marker(self, sp: StagePlan, shard: int, data: dict[str, Any]) -> None:
         write_bytes_atomic(self.marker_path(sp, shard), orjson.dumps(data), self.storage_options)
 
-    def read_marker(self, sp: StagePlan, shard: int) -> Marker | None:
-        """The task's marker if it exists and every file it lists is there with its size."""
+    def read_marker(self, sp: StagePlan, shard: int, verify: str = "size") -> Marker | None:
+        """The task's marker if it exists and every file it lists is intact.
+
+        Args:
+            sp: The stage.
+            shard: The task's shard.
+            verify: ``"size"``: each file exists with its recorded size; ``"checksum"``:
+                and its CRC-32 matches (reads every file). A damaged file is reported in the
+                event log and the task reruns.
+        """
         path = self.marker_path(sp, shard)
         try:
             with self.fs.open(path, "rb") as f:
@@ -123,14 +135,27 @@ class RunDir:
             return None
         marker = Marker.from_dict(TaskId(sp.id, shard), data)
         for entry in marker.files():
-            try:
-                if self.fs.size(entry["path"]) != entry["size"]:
-                    return None
-            except FileNotFoundError:
+            problem = self._damage(entry, verify)
+            if problem:
+                self.append_event("output_damaged", task=str(marker.task), path=entry["path"], problem=problem)
                 return None
         return marker
 
-    def completed(self, plan: Plan) -> dict[TaskId, Marker]:
+    def _damage(self, entry: dict[str, Any], verify: str) -> str | None:
+        """Why a committed file cannot be trusted, or None if it is intact."""
+        try:
+            size = self.fs.size(entry["path"])
+        except FileNotFoundError:
+            return "missing"
+        if size != entry["size"]:
+            return f"size {size} instead of {entry['size']}"
+        if verify == "checksum" and entry.get("crc32") is not None:
+            crc = file_crc32(entry["path"], self.storage_options)
+            if crc != entry["crc32"]:
+                return f"crc32 {crc:08x} instead of {entry['crc32']:08x}"
+        return None
+
+    def completed(self, plan: Plan, verify: str = "size") -> dict[TaskId, Marker]:
         """Valid markers of every task of ``plan`` (one listing per stage, not per task)."""
         found: dict[TaskId, Marker] = {}
         for sp in plan.stages.values():
@@ -141,7 +166,7 @@ class RunDir:
                 continue
             for shard in range(sp.n_tasks):
                 if f"{shard:05d}.json" in names:
-                    marker = self.read_marker(sp, shard)
+                    marker = self.read_marker(sp, shard, verify)
                     if marker is not None:
                         found[marker.task] = marker
         return found
@@ -163,5 +188,5 @@ class RunDir:
             return []
 
     def makedirs(self, sp: StagePlan) -> None:
-        for sub in ("done", "logs", "data"):
+        for sub in ("done", "logs", "data", "progress"):
             self.fs.makedirs(posixpath.join(self.stage_dir(sp), sub), exist_ok=True)

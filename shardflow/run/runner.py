@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 
 from shardflow._version import __version__
 from shardflow.plan import Plan
+from shardflow.run.cleanup import remove_stale_writes, remove_task_temps
 from shardflow.run.executor import Executor
 from shardflow.run.hooks import RunHooks
 from shardflow.run.lock import RunLock
-from shardflow.run.result import RunFailed, RunResult, RunStats, leaf_outputs
+from shardflow.run.result import RunFailed, RunResult, RunStats, branch_status, leaf_outputs
 from shardflow.run.rundir import RunDir
 from shardflow.run.scheduler import Scheduler
 
@@ -28,6 +29,9 @@ def execute_run(
     max_retries: int = 3,
     raise_on_failure: bool = True,
     hooks: RunHooks | None = None,
+    dry_run: str | None = None,
+    part_rows: int | None = None,
+    verify: str = "size",
 ) -> RunResult:
     """Run ``plan`` in ``rundir`` on ``executor``; return the result or raise :class:`RunFailed`.
 
@@ -40,6 +44,9 @@ def execute_run(
         max_retries: Retries of infrastructure failures per task.
         raise_on_failure: Raise :class:`RunFailed` when a task failed (else return the result).
         hooks: Callbacks for progress displays (see :class:`~shardflow.run.hooks.RunHooks`).
+        dry_run: Scratch directory for a dry run's sink outputs (None: a real run).
+        part_rows: Tasks commit their outputs every this many input rows (None: once).
+        verify: ``"size"`` or ``"checksum"``: how completed outputs are checked before reuse.
     """
     hooks = hooks or RunHooks()
     started = time.time()
@@ -50,13 +57,22 @@ def execute_run(
             {"shardflow": __version__, "command": command, "started": started, "plan": plan.summary()},
         )
         rundir.append_event("run_start", pipeline=plan.name, tasks=len(plan.tasks), command=command)
-        outcome = Scheduler(plan, graph, rundir, executor, max_retries=max_retries, hooks=hooks).run()
+        if dry_run is None:
+            removed = remove_stale_writes(plan, graph, rundir)
+            if removed:
+                rundir.append_event("stale_temporaries_removed", count=removed)
+        outcome = Scheduler(
+            plan, graph, rundir, executor, max_retries=max_retries, hooks=hooks, dry_run=dry_run,
+            part_rows=part_rows, verify=verify,
+            cleaner=lambda tid: remove_task_temps(plan, graph, rundir, tid),
+        ).run()
         stats = RunStats.merge(plan, outcome.markers)
         rundir.write_json("stats.json", stats.to_dict())
         result = RunResult(
             workdir=rundir.url,
             stats=stats,
             outputs=leaf_outputs(plan, outcome.markers),
+            branches=branch_status(plan, outcome.markers, set(outcome.failures)),
             reused=outcome.reused,
             ran=outcome.ran,
             failures={str(t): f.message for t, f in outcome.failures.items()},

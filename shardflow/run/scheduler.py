@@ -32,14 +32,18 @@ Glossary: *bound task*, a task with its inputs resolved (see :mod:`shardflow.run
 
 from __future__ import annotations
 
+import contextlib
 import heapq
+import signal
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from shardflow.plan import Plan, TaskId
 from shardflow.run.bound import Binder, BoundTask
-from shardflow.run.executor import INFRA, Completion, Executor, TaskFailure
+from shardflow.run.executor import RETRIED_AS_INFRA, Completion, Executor, TaskFailure
 from shardflow.run.hooks import RunHooks
 from shardflow.run.rundir import Marker, RunDir
 from shardflow.run.state import (
@@ -80,6 +84,12 @@ class Scheduler:
         max_retries: Retries of infrastructure failures per task.
         retry_backoff: Seconds before the first infrastructure retry.
         hooks: Callbacks told of every task start, completion and failure.
+        dry_run: Scratch directory that sinks write to in a dry run (None: a real run).
+        part_rows: Tasks commit their outputs every this many input rows (None: once).
+        verify: How completed outputs are checked before they are reused: ``"size"``
+            (each file exists with its recorded size) or ``"checksum"`` (also its CRC-32).
+        cleaner: Called with a failed task's id before it is retried or given up on, to
+            remove what its attempt left uncommitted.
     """
 
     def __init__(
@@ -92,6 +102,10 @@ class Scheduler:
         max_retries: int = 3,
         retry_backoff: float = 0.5,
         hooks: RunHooks | None = None,
+        dry_run: str | None = None,
+        part_rows: int | None = None,
+        verify: str = "size",
+        cleaner: Callable[[TaskId], object] | None = None,
     ) -> None:
         self.plan = plan
         self.graph = graph
@@ -100,43 +114,72 @@ class Scheduler:
         self.max_retries = max_retries
         self.retry_backoff = retry_backoff
         self.hooks = hooks or RunHooks()
+        self.dry_run = dry_run
+        self.part_rows = part_rows
+        self.verify = verify
+        self.cleaner = cleaner
         self._delayed: list[tuple[float, int, BoundTask]] = []  # (due time, seq, task) heap
         self._seq = 0
+        self._interrupts = 0
 
     def run(self) -> LoopOutcome:
-        markers = self.rundir.completed(self.plan)
+        markers = self.rundir.completed(self.plan, verify=self.verify)
         state = start_state(self.plan, markers.keys())
         outcome = LoopOutcome(markers=markers, reused=len(markers))
         for tid in sorted(markers):
             self.rundir.append_event("task_reused", task=str(tid), stage_key=self.plan.stages[tid.stage].key)
         for sp in self.plan.stages.values():
             self.rundir.makedirs(sp)
-        binder = Binder(self.plan, self.graph, self.rundir)
+        binder = Binder(self.plan, self.graph, self.rundir, dry_run=self.dry_run, part_rows=self.part_rows)
         self.hooks.on_run_start(self.plan, dict(markers))
         self.executor.start()
-        interrupts = 0
+        forced = False
         try:
-            while True:
-                try:
-                    self._loop(state, binder, outcome)
-                    break
-                except KeyboardInterrupt:
-                    interrupts += 1
-                    outcome.interrupted = True
-                    outcome.cancelled += cancel_pending(state)
-                    self._delayed.clear()
-                    self.rundir.append_event("interrupt", count=interrupts, running=[str(t) for t in state.running])
-                    self.hooks.on_interrupt(interrupts)
-                    if interrupts >= 2:
-                        break
+            with self._interrupts_handled(state):
+                self._loop(state, binder, outcome)
+        except KeyboardInterrupt:
+            forced = True  # second Ctrl-C: stop now; committed tasks stay committed
         finally:
-            self.executor.shutdown(force=interrupts >= 2)
+            self.executor.shutdown(force=forced)
+        outcome.interrupted = self._interrupts > 0
+        outcome.cancelled += cancel_pending(state) if forced else []
         outcome.blocked = set(state.blocked)
         return outcome
+
+    @contextlib.contextmanager
+    def _interrupts_handled(self, state: SchedulerState):
+        """First Ctrl-C: take no new tasks, let running ones commit. Second: stop at once."""
+        self._interrupts = 0
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signals reach the main thread only; a run in a thread is stopped by its owner
+            return
+
+        def on_sigint(signum, frame):
+            self._interrupts += 1
+            self.rundir.append_event("interrupt", count=self._interrupts, running=[str(t) for t in state.running])
+            self.hooks.on_interrupt(self._interrupts)
+            if self._interrupts >= 2:
+                raise KeyboardInterrupt
+            print(
+                f"\nshardflow: stopping — no new tasks; waiting for {len(state.running)} running task(s) "
+                "to commit. Press Ctrl-C again to stop now.",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        previous = signal.signal(signal.SIGINT, on_sigint)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     # -- the loop ----------------------------------------------------------------------------
     def _loop(self, state: SchedulerState, binder: Binder, outcome: LoopOutcome) -> None:
         while not state.finished or self._delayed:
+            if self._interrupts and (state.ready or state.waiting or self._delayed):
+                outcome.cancelled += cancel_pending(state)
+                self._delayed.clear()
+                continue
             self._submit_ready(state, binder, outcome)
             if not state.running:
                 if self._delayed:
@@ -184,6 +227,8 @@ class Scheduler:
             self.hooks.on_task_done(tid, marker)
             return
         failure = c.failure
+        if self.cleaner is not None:
+            self.cleaner(tid)
         delay = self._retry_delay(c.task, failure)
         self.rundir.append_event(
             "task_failed", task=str(tid), attempt=c.task.attempt, kind=failure.kind,
@@ -205,7 +250,7 @@ class Scheduler:
 
     def _retry_delay(self, task: BoundTask, failure: TaskFailure) -> float | None:
         """Seconds until the retry of ``task``, or None when it must not be retried."""
-        if failure.kind == INFRA or failure.kind == "timeout":
+        if failure.kind in RETRIED_AS_INFRA:
             limit, base = self.max_retries, self.retry_backoff
         else:
             options = self._step_options(failure.step)

@@ -1,16 +1,14 @@
-"""Batch streams between fused steps: call a step, count and time it, rebatch, partition.
+"""Table helpers of the engine: normalise step results, concatenate, split into partitions.
 
 The engine counts rows with ``num_rows`` and never looks inside a row.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Iterable, Iterator
 
 import pyarrow as pa
 
-from shardflow.graph.step import Step, Transform
 
 
 def as_tables(result: pa.Table | pa.RecordBatch | Iterable[pa.Table] | None) -> Iterator[pa.Table]:
@@ -27,62 +25,11 @@ def as_tables(result: pa.Table | pa.RecordBatch | Iterable[pa.Table] | None) -> 
         yield from as_tables(item)
 
 
-def counted_source(step: Step, batches: Iterable[pa.Table]) -> Iterator[pa.Table]:
-    """Time a source's reading and count the rows it emits."""
-    it = iter(batches)
-    while True:
-        t0 = time.perf_counter()
-        try:
-            table = next(it)
-        except StopIteration:
-            step.stats.seconds += time.perf_counter() - t0
-            return
-        step.stats.seconds += time.perf_counter() - t0
-        for t in as_tables(table):
-            step.stats.rows_out += t.num_rows
-            yield t
-
-
-def apply(step: Transform, batches: Iterable[pa.Table]) -> Iterator[pa.Table]:
-    """Run ``step.process`` over ``batches``, then ``step.finish``; count and time it."""
-    stats = step.stats
-    for batch in batches:
-        stats.rows_in += batch.num_rows
-        t0 = time.perf_counter()
-        out = list(as_tables(step.process(batch)))
-        stats.seconds += time.perf_counter() - t0
-        for t in out:
-            stats.rows_out += t.num_rows
-            yield t
-    t0 = time.perf_counter()
-    out = list(as_tables(step.finish()))
-    stats.seconds += time.perf_counter() - t0
-    for t in out:
-        stats.rows_out += t.num_rows
-        yield t
-
-
 def concat(tables: list[pa.Table]) -> pa.Table:
     """Concatenate tables whose schemas may differ in nullable or nested fields."""
     if len(tables) == 1:
         return tables[0]
     return pa.concat_tables(tables, promote_options="permissive")
-
-
-def rebatch(batches: Iterable[pa.Table], size: int) -> Iterator[pa.Table]:
-    """Re-cut a stream into tables of exactly ``size`` rows (the last may be shorter)."""
-    pending: list[pa.Table] = []
-    held = 0
-    for batch in batches:
-        pending.append(batch)
-        held += batch.num_rows
-        while held >= size:
-            table = concat(pending)
-            yield table.slice(0, size)
-            rest = table.slice(size)
-            pending, held = ([rest] if rest.num_rows else []), rest.num_rows
-    if held:
-        yield concat(pending)
 
 
 def split_rows(table: pa.Table, parts: int) -> list[pa.Table]:

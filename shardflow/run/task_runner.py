@@ -9,8 +9,6 @@ overwrites whatever it had committed with the same bytes.
 from __future__ import annotations
 
 import copy
-import heapq
-import itertools
 import os
 import random
 import socket
@@ -23,7 +21,7 @@ import pyarrow as pa
 
 from shardflow.graph.stats import StepStats
 from shardflow.graph.step import Filter, GlobalStep, Sink, Step
-from shardflow.io import FileInfo, read_ipc, write_bytes_atomic
+from shardflow.io import write_bytes_atomic
 from shardflow.run.bound import BoundTask
 from shardflow.run.push import (
     SEQ,
@@ -34,13 +32,13 @@ from shardflow.run.push import (
     checkpoint_writer,
     rejected_writer,
 )
+from shardflow.run.parts import Parts, intact, manifest, part_path, remove_file
 from shardflow.run.stream import concat, split_rows
+from shardflow.run.task_inputs import input_batches, skip_rows, source_batches
 from shardflow.run.tasklog import task_log
 
 __all__ = ["StepCache", "StepError", "execute", "run_task"]
 
-#: Rows a source emits in a dry run.
-DRY_RUN_ROWS = 32
 
 
 class StepCache:
@@ -69,62 +67,11 @@ class StepCache:
         return steps
 
 
-def _checkpoint_batches(task: BoundTask, files: tuple[str, ...]) -> Iterator[tuple[int, pa.Table]]:
-    """Batches of one input partition with their sequence numbers."""
-    counter = itertools.count()
-    for path in files:
-        for table in read_ipc(path, storage_options=task.storage_options):
-            if SEQ in table.column_names:
-                seq = table.column(SEQ)[0].as_py()
-                table = table.drop_columns([SEQ])
-            else:
-                seq = next(counter)
-            yield seq, table
-
-
-def _inputs(task: BoundTask) -> Iterator[tuple[int, pa.Table]]:
-    """The task's input batches: concatenated in order, or merged by sequence (convergence)."""
-    streams = [_checkpoint_batches(task, files) for files in task.inputs]
-    if task.merge == "seq":
-        # Each input is in sequence order already: a k-way merge restores the original order,
-        # ties broken by input order, holding one batch per input in memory.
-        keyed = ([(seq, i, t) for seq, t in stream] for i, stream in enumerate(streams))
-        for seq, _, table in heapq.merge(*[iter(k) for k in keyed], key=lambda x: (x[0], x[1])):
-            yield seq, table
-        return
-    for stream in streams:
-        yield from stream
-
-
-def _source_batches(task: BoundTask, source: Step) -> Iterator[tuple[int, pa.Table]]:
-    seq = 0
-    rows = 0
-    for table in call_step_iter(source, "read", source.read(task.source_shard)):
-        if task.dry_run is not None:
-            table = table.slice(0, DRY_RUN_ROWS - rows)
-        source.stats.rows_out += table.num_rows
-        rows += table.num_rows
-        yield seq, table
-        seq += 1
-        if task.dry_run is not None and rows >= DRY_RUN_ROWS:
-            return
-
-
-def call_step_iter(step: Step, phase: str, iterator) -> Iterator[pa.Table]:
-    """Iterate a step's generator, timing it and naming the step in its errors."""
-    it = iter(iterator)
-    while True:
-        out = call_step(step, phase, lambda: [next(it, None)])
-        if not out:
-            return
-        yield from out
-
-
 def _run_global(task: BoundTask, head: GlobalStep) -> dict[str, list[list[dict[str, Any]]]]:
     """A global step: all inputs at once, output split into the stage's partitions."""
 
     def inputs() -> Iterator[pa.Table]:
-        for _, table in _inputs(task):
+        for _, table in input_batches(task):
             head.stats.rows_in += table.num_rows
             yield table
 
@@ -137,54 +84,68 @@ def _run_global(task: BoundTask, head: GlobalStep) -> dict[str, list[list[dict[s
         writer = checkpoint_writer(paths[i], task.storage_options)
         for j, batch in enumerate(piece.to_batches(max_chunksize=10_000)):
             writer.write(pa.Table.from_batches([batch]).append_column(SEQ, pa.array([j] * batch.num_rows, pa.int64())))
-        parts.append(_manifest(writer.close()))
+        parts.append(manifest(writer.close()))
     return {head.name: parts}
 
 
-def _manifest(infos: list[FileInfo]) -> list[dict[str, Any]]:
-    return [{"path": i.path, "size": i.size} for i in infos]
-
-
 def execute(task: BoundTask, steps: list[Step]) -> tuple[dict[str, list], list[dict[str, Any]]]:
-    """Run the stage's steps for ``task``; return per-exit manifests and side outputs."""
+    """Run the stage's steps for ``task``; return per-exit manifests and side outputs.
+
+    With ``task.part_rows``, outputs are committed every that many input rows (at a batch
+    boundary, so the cut is the same in every attempt) and a progress record is written;
+    ``finish()`` of each step then runs at the end of every part.
+    """
     head = steps[0]
     if isinstance(head, GlobalStep):
         return _run_global(task, head), []
     by_name = {s.name: s for s in steps}
-    side: dict[str, LazyWriter] = {}
-    for step in steps:
-        if isinstance(step, Filter) and step.rejected:
-            directory = f"{task.dry_run}/{step.name}.rejected" if task.dry_run else step.rejected
-            side[step.name] = step.rejected_writer = rejected_writer(directory, task.id.shard, task.storage_options)
+    parts = Parts(task, steps)
+    if task.part_rows:
+        parts.resume(lambda e: intact(e, task.storage_options))
 
-    def sink_writer(sink: Sink) -> LazyWriter:
-        if task.dry_run is not None:
-            sink.path = f"{task.dry_run}/{sink.name}"  # a per-task copy: safe to change
-        return LazyWriter(lambda: sink.open_writer(task.id.shard))
+    def open_part(part: int):
+        side: dict[str, LazyWriter] = {}
+        for step in steps:
+            if isinstance(step, Filter) and step.rejected:
+                directory = f"{task.dry_run}/{step.name}.rejected" if task.dry_run else step.rejected
+                side[step.name] = step.rejected_writer = rejected_writer(directory, task.id.shard, part, task.storage_options)
 
-    roots, exits = build_tree(
-        by_name,
-        task.parents,
-        task.exits,
-        {},
-        lambda e: checkpoint_writer(task.data_paths[e][0], task.storage_options),
-        sink_writer,
-    )
-    batches = _source_batches(task, head) if task.stage_kind == "source" else _inputs(task)
+        def sink_writer(sink: Sink) -> LazyWriter:
+            if task.dry_run is not None:
+                sink.path = f"{task.dry_run}/{sink.name}"  # a per-task copy: safe to change
+            return LazyWriter(lambda: sink.open_writer(task.id.shard, part))
+
+        roots, exits = build_tree(
+            by_name, task.parents, task.exits, {},
+            lambda e: checkpoint_writer(part_path(task.data_paths[e][0], part), task.storage_options),
+            sink_writer,
+        )
+        return roots, exits, side
+
+    raw = source_batches(task, head, parts.rows) if task.stage_kind == "source" else skip_rows(input_batches(task), parts.rows, head)
+    roots, exits, side = open_part(parts.part)
+    rows = parts.rows
     try:
-        for seq, table in batches:
+        for seq, table in raw:
             for node in roots:
                 node.push(table, seq)
+            rows += table.num_rows
+            if task.part_rows and rows >= (parts.part + 1) * task.part_rows:
+                for node in roots:
+                    node.finish()
+                parts.commit(exits, side, rows, record=True)
+                roots, exits, side = open_part(parts.part)
         for node in roots:
             node.finish()
-        side_files = [f for w in side.values() for f in _manifest(w.close())]
+        parts.commit(exits, side, rows, record=False)
     except BaseException:
         for node in exits.values():
             node.writer.abort()
         for writer in side.values():
             writer.abort()
         raise
-    return {name: [_manifest(node.files)] for name, node in exits.items()}, side_files
+    outputs = {name: [parts.files.get(name, [])] for name in task.exits}
+    return outputs, parts.side
 
 
 def run_task(task: BoundTask, cache: StepCache, randomize_start: float = 0.0) -> dict[str, Any]:
@@ -214,5 +175,7 @@ def run_task(task: BoundTask, cache: StepCache, randomize_start: float = 0.0) ->
             "pid": os.getpid(),
         }
         write_bytes_atomic(task.marker_path, orjson.dumps(marker), task.storage_options)
+        if task.part_rows:
+            remove_file(task.progress_path, task.storage_options)  # the marker supersedes it
         log.info("task %s done in %.3fs", task.id, marker["seconds"])
     return marker

@@ -1,22 +1,70 @@
 """The step library: readers, writers and row/batch transforms."""
 
+from shardflow.steps.adapters import DatatroveStep, from_datatrove
+from shardflow.steps.counts import CountText, count_text
+from shardflow.steps.extract import ExtractHtml, extract_html
 from shardflow.steps.jsonl import JsonlReader, JsonlSink, read_jsonl, write_jsonl
 from shardflow.steps.parquet import ParquetReader, ParquetSink, read_parquet, write_parquet
-from shardflow.steps.rows import FilterRows, MapBatches, MapRows, filter_rows, map_batches, map_rows
+from shardflow.steps.pii import RedactPii, redact_pii
+from shardflow.steps.readers import (
+    CsvReader,
+    HfDatasetReader,
+    TextFilesReader,
+    WarcReader,
+    read_csv,
+    read_hf_dataset,
+    read_text_files,
+    read_warc,
+)
+from shardflow.steps.rows import (
+    ConvergeBatches,
+    FilterRows,
+    MapBatches,
+    MapRows,
+    RouteBatches,
+    converge,
+    filter_rows,
+    map_batches,
+    map_rows,
+    route_batches,
+)
+from shardflow.steps.tokens import CountTokens, count_tokens
 
 __all__ = [
+    "ConvergeBatches",
+    "RouteBatches",
+    "converge",
+    "route_batches",
+    "CountText",
+    "CountTokens",
+    "CsvReader",
+    "DatatroveStep",
+    "ExtractHtml",
     "FilterRows",
+    "HfDatasetReader",
     "JsonlReader",
     "JsonlSink",
     "MapBatches",
     "MapRows",
     "ParquetReader",
     "ParquetSink",
+    "RedactPii",
+    "TextFilesReader",
+    "WarcReader",
+    "count_text",
+    "count_tokens",
+    "extract_html",
     "filter_rows",
+    "from_datatrove",
     "map_batches",
     "map_rows",
+    "read_csv",
+    "read_hf_dataset",
     "read_jsonl",
     "read_parquet",
+    "read_text_files",
+    "read_warc",
+    "redact_pii",
     "write_jsonl",
     "write_parquet",
 ]

@@ -7,9 +7,9 @@ from typing import Any, Iterator
 
 import pyarrow as pa
 
-from shardflow.graph.step import Sink
 from shardflow.io import JsonlWriter, Piece, infer_compression, read_jsonl as read_jsonl_piece
 from shardflow.steps.files import FileSource
+from shardflow.steps.writers.base import FileSink
 
 EXTENSIONS = {"gzip": ".jsonl.gz", "zstd": ".jsonl.zst", None: ".jsonl"}
 
@@ -19,21 +19,17 @@ class JsonlReader(FileSource):
 
     Args:
         paths: Files, globs or directories (plain, ``.gz`` or ``.zst``).
-        text_key: The field holding the text (renamed to ``text``).
+        text_key: The field holding the text (renamed to ``text``); every record needs it.
         id_key: The field holding the id (renamed to ``id``); missing ids become
             ``<file name>:<line>``.
-        **kwargs: See :class:`~shardflow.steps.files.FileSource` and the step options.
+        **kwargs: ``limit``, ``skip``, ``adapter``, ``path_column``, ``on_error`` ... (see
+            :class:`~shardflow.steps.files.FileSource`) and the step options.
 
     Example:
         ``docs = read_jsonl("data/*.jsonl.gz", text_key="content")``
     """
 
     default_name = "read_jsonl"
-
-    def __init__(self, paths, *, text_key: str = "text", id_key: str = "id", **kwargs: Any) -> None:
-        super().__init__(paths, **kwargs)
-        self.text_key = text_key
-        self.id_key = id_key
 
     def splittable(self, path: str) -> bool:
         return infer_compression(path) is None
@@ -50,43 +46,39 @@ class JsonlReader(FileSource):
         )
 
 
-class JsonlSink(Sink):
+class JsonlSink(FileSink):
     """Write JSON Lines, one file per shard: ``<path>/<shard:05d>.jsonl[.gz|.zst]``.
 
     Args:
         path: Output directory (any fsspec URL).
         compression: ``"gzip"`` (default), ``"zstd"`` or None.
         level: Compression level (default: gzip 6, zstd 3).
+        filename: File name template that may use columns, e.g.
+            ``"{language}/{shard:05d}.jsonl.gz"`` (see :class:`~shardflow.steps.writers.FileSink`).
+        max_file_size: Roll over to a new part (``<shard:05d>-<part:03d>``) once a file
+            holds this many (compressed) bytes.
         storage_options: fsspec options for ``path``.
 
     Example:
-        ``kept >> write_jsonl("out/kept", compression="zstd")``
+        ``kept >> write_jsonl("out/kept", compression="zstd", max_file_size=1 << 30)``
     """
 
     default_name = "write_jsonl"
 
-    def __init__(self, path: str, *, compression: str | None = "gzip", level: int | None = None,
-                 storage_options: dict | None = None, **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(self, path: str, *, compression: str | None = "gzip", level: int | None = None, **kwargs: Any) -> None:
+        super().__init__(path, **kwargs)
         if compression not in EXTENSIONS:
             raise ValueError(f"compression={compression!r}: use 'gzip', 'zstd' or None")
-        self.path = str(path).rstrip("/")
         self.compression = compression
         self.level = level
-        self.storage_options = storage_options
+        self._check_names()
 
-    def open_writer(self, shard: int) -> JsonlWriter:
-        return JsonlWriter(
-            f"{self.path}/{shard:05d}{EXTENSIONS[self.compression]}",
-            compression=self.compression,
-            level=self.level,
-            storage_options=self.storage_options,
-        )
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS[self.compression]
 
-    def config(self) -> dict[str, Any]:
-        cfg = super().config()
-        cfg.pop("storage_options", None)
-        return cfg
+    def open_file(self, path: str) -> JsonlWriter:
+        return JsonlWriter(path, compression=self.compression, level=self.level, storage_options=self.storage_options)
 
 
 read_jsonl = JsonlReader

@@ -7,18 +7,23 @@ from typing import Any, Iterator, Sequence
 
 import pyarrow as pa
 
-from shardflow.graph.step import Sink
 from shardflow.io import ParquetWriter, Piece, read_parquet as read_parquet_piece
-from shardflow.steps.files import FileSource
+from shardflow.steps.files import FileSource, name_columns
+from shardflow.steps.writers.base import FileSink
 
 
 class ParquetReader(FileSource):
     """Read Parquet files, batch by batch.
 
+    ``text_key`` becomes ``text`` and ``id_key`` ``id``; rows without an id get
+    ``<file name>:<row>`` (0-based row in the file).
+
     Args:
         paths: Files, globs or directories.
         columns: Only these columns (default: all).
-        **kwargs: See :class:`~shardflow.steps.files.FileSource` and the step options.
+        **kwargs: ``text_key``, ``id_key``, ``limit``, ``skip``, ``adapter``,
+            ``path_column`` ... (see :class:`~shardflow.steps.files.FileSource`) and the step
+            options.
 
     Example:
         ``docs = read_parquet("s3://bucket/crawl/*.parquet", columns=["id", "text"])``
@@ -31,44 +36,47 @@ class ParquetReader(FileSource):
         self.columns = list(columns) if columns else None
 
     def read_piece(self, piece: Piece, skipped: Counter) -> Iterator[pa.Table]:
-        return read_parquet_piece(
+        first = 0
+        for table in read_parquet_piece(
             piece, batch_size=self.read_batch_size, columns=self.columns, storage_options=self.storage_options
-        )
+        ):
+            yield name_columns(table, piece.path, self.text_key, self.id_key, first)
+            first += table.num_rows
 
 
-class ParquetSink(Sink):
+class ParquetSink(FileSink):
     """Write Parquet, one file per shard: ``<path>/<shard:05d>.parquet``.
 
     Args:
         path: Output directory (any fsspec URL).
         compression: Parquet codec (default ``"zstd"``).
         row_group_size: Rows per row group (default: the writer's).
+        filename: File name template that may use columns, e.g.
+            ``"lang={language}/{shard:05d}.parquet"`` (see :class:`~shardflow.steps.writers.FileSink`).
+        max_file_size: Roll over to a new part (``<shard:05d>-<part:03d>``) once a file
+            holds about this many bytes (the row group being built counts at its in-memory
+            size, so parts come out somewhat smaller).
         storage_options: fsspec options for ``path``.
 
     Example:
-        ``kept >> write_parquet("out/kept")``
+        ``kept >> write_parquet("out/kept", row_group_size=50_000, max_file_size=512 << 20)``
     """
 
     default_name = "write_parquet"
 
-    def __init__(self, path: str, *, compression: str = "zstd", row_group_size: int | None = None,
-                 storage_options: dict | None = None, **options: Any) -> None:
-        super().__init__(**options)
-        self.path = str(path).rstrip("/")
+    def __init__(self, path: str, *, compression: str = "zstd", row_group_size: int | None = None, **kwargs: Any) -> None:
+        super().__init__(path, **kwargs)
         self.compression = compression
         self.row_group_size = row_group_size
-        self.storage_options = storage_options
+        self._check_names()
 
-    def open_writer(self, shard: int) -> ParquetWriter:
+    extension = ".parquet"
+
+    def open_file(self, path: str) -> ParquetWriter:
         kwargs: dict[str, Any] = {"compression": self.compression, "storage_options": self.storage_options}
         if self.row_group_size:
             kwargs["row_group_size"] = self.row_group_size
-        return ParquetWriter(f"{self.path}/{shard:05d}.parquet", **kwargs)
-
-    def config(self) -> dict[str, Any]:
-        cfg = super().config()
-        cfg.pop("storage_options", None)
-        return cfg
+        return ParquetWriter(path, **kwargs)
 
 
 read_parquet = ParquetReader

@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import pyarrow as pa
 
-from shardflow.graph.step import Filter, Mapper, Transform
+from shardflow.graph.step import Converge, Filter, Mapper, Router, Transform
 
 
 class FilterRows(Filter):
@@ -66,3 +66,33 @@ class MapBatches(Transform):
 filter_rows = FilterRows
 map_rows = MapRows
 map_batches = MapBatches
+
+
+class RouteBatches(Router):
+    """Send each batch to the successors ``fn(batch, seq)`` names (indices or step names).
+
+    Example (round-robin over three replicas, merged back in order)::
+
+        routed = docs >> route_batches(lambda batch, seq: [seq % 3])
+        replicas = [routed >> map_rows(clean, name=f"clean_{i}") for i in range(3)]
+        replicas >> converge() >> write_jsonl("out/clean")
+    """
+
+    default_name = "route_batches"
+
+    def __init__(self, fn: Callable[[pa.Table, int], list[int | str]], **options: Any) -> None:
+        super().__init__(**options)
+        self.fn = fn
+
+    def route(self, batch: pa.Table, seq: int) -> list[int | str]:
+        return self.fn(batch, seq)
+
+
+class ConvergeBatches(Converge):
+    """Merge routed branches back into the original batch order. Example: ``[a, b] >> converge()``."""
+
+    default_name = "converge"
+
+
+route_batches = RouteBatches
+converge = ConvergeBatches

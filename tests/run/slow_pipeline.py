@@ -30,5 +30,9 @@ def build(inp: str, out: str) -> sf.Pipeline:
 
 if __name__ == "__main__":
     inp, out, workdir, tasks, workers = sys.argv[1:6]
-    result = build(inp, out).run(workdir=workdir, tasks=int(tasks), workers=int(workers))
+    try:
+        result = build(inp, out).run(workdir=workdir, tasks=int(tasks), workers=int(workers))
+    except sf.RunFailed as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(130 if "interrupted" in str(exc) else 1)
     print("ran", result.ran, "reused", result.reused)
