@@ -30,16 +30,18 @@ from typing import Any, Callable
 
 import pyarrow as pa
 
-CORPUS = "/work/corpus"
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench.common import corpus_files  # noqa: E402
+
 # CPU time of this process: the machine is shared, and waiting for a core is not work.
 _clock = time.process_time
 ANCHOR_CHAIN_DOCS_PER_S = 64  # issue 7: datatrove, this chain, 6,101 en_docs docs, 1 worker
 
 
-def load_docs(corpus: str, n_docs: int, n_man: int, n_dict: int) -> list[dict[str, Any]]:
+def load_docs(n_docs: int, n_man: int, n_dict: int) -> list[dict[str, Any]]:
     docs = []
     for part, n in (("en_docs", n_docs), ("en_man", n_man), ("en_dict", n_dict)):
-        with gzip.open(os.path.join(corpus, part, "shard-00000.jsonl.gz"), "rt", encoding="utf-8") as f:
+        with gzip.open(corpus_files(part, 1)[0], "rt", encoding="utf-8") as f:
             for line in itertools.islice(f, n):
                 row = json.loads(line)
                 docs.append({"id": row["id"], "text": row["text"]})
@@ -248,7 +250,6 @@ def report(results: list[Result], docs: list[dict], command: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", default=CORPUS)
     parser.add_argument("--docs", type=int, default=6101, help="documents of en_docs")
     parser.add_argument("--man", type=int, default=1000, help="documents of en_man")
     parser.add_argument("--dict", type=int, default=1000, help="documents of en_dict")
@@ -266,7 +267,7 @@ def main() -> None:
     from importlib import resources
 
     word_list = str(resources.files("shardflow.steps.filters").joinpath("data/c4_badwords_en.txt"))
-    docs = load_docs(args.corpus, args.docs, args.man, args.dict)
+    docs = load_docs(args.docs, args.man, args.dict)
     table = pa.Table.from_pylist(docs)
     print(f"{len(docs):,} documents ({args.docs} en_docs, {args.man} en_man, {args.dict} en_dict), one core")
     results = []

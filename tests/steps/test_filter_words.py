@@ -42,10 +42,10 @@ def test_words_are_spacy_english_tokens(lex, text, tokens):
 
 def test_suffix_shortcut_equals_full_search(lex):
     # The tail-only suffix lookup must give spaCy's full-string answer, dots runs included.
-    full = re.compile(lex._suffix_search.__self__.pattern).search
+    full = re.compile(lex.tokenizer._suffix_search.__self__.pattern).search
     for s in ["word.", "U.S.A.", "10km", "a" * 30 + "......", "." * 40, "x...", "end)", "he's", "50%", "no"]:
         m = full(s)
-        assert lex._suffix_len(s) == (m.end() - m.start() if m else 0), s
+        assert lex.tokenizer._suffix_len(s) == (m.end() - m.start() if m else 0), s
 
 
 @pytest.mark.parametrize(
@@ -95,3 +95,38 @@ def test_ngram_statistics_match_datatrove(seed):
         if len(words) >= n:
             assert grams.top_chars() == top_duplicate(words, n), (seed, n)
         assert grams.duplicate_chars() == all_duplicate(words, n), (seed, n)
+
+
+def test_shortcuts_give_what_the_full_rules_give(lex):
+    from tests.steps import filter_docs as D
+
+    chunks = {c for name in dir(D) if name.isupper() for c in str(getattr(D, name)).split()}
+    chunks |= {"word,", "Word.", "USA.", "etc.", "Dr.", "dont,", "cant!", "A.", "é.", "naïve;", "x)", 'said"',
+               "2024", "١٢", "²", "3.", "can't", "o'clock", "ain't?", "e.g.", "(word", "abc'"}
+    for chunk in chunks:
+        if chunk in lex.tokenizer._specials:
+            continue
+        shortcut = lex.tokenizer._shortcut(chunk, lex.tokenizer._specials)
+        if shortcut is not None:
+            assert shortcut == lex.tokenizer.tokenize(chunk, True, fast=False), chunk
+
+
+def test_suffix_rules_are_short_but_for_dot_runs(lex):
+    # _suffix_len relies on every suffix rule matching at most 5 characters (after a
+    # lookbehind of at most 2), except runs of dots: check the shipped rules still say so.
+    from re import _parser
+
+    branches = _parser.parse(lex.tokenizer._suffix_search.__self__.pattern)[0][1][1]
+    unbounded = [b for b in branches if b.getwidth()[1] > 5]
+    assert [str(b) for b in unbounded] == [str(_parser.parse(r"\.\.+$"))]
+    lookbehinds = [item for b in branches for op, item in b if op == _parser.ASSERT and item[0] == -1]
+    assert all(sub.getwidth()[1] <= 2 for _, sub in lookbehinds)
+
+
+def test_character_classes_match_datatroves_definitions():
+    from shardflow.steps.filters.words import _HAS_NON_PUNCTUATION, _MAYBE_ALPHA, PUNCTUATION_SET
+
+    for code in range(0x10000):
+        ch = chr(code)
+        assert bool(_HAS_NON_PUNCTUATION.search(ch)) == (ch not in PUNCTUATION_SET), hex(code)
+        assert not ch.isalpha() or _MAYBE_ALPHA.search(ch), hex(code)

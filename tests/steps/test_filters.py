@@ -132,3 +132,12 @@ def test_filters_name_the_missing_text_column():
     other = gopher_quality(text_column="content")
     other.stats = StepStats()
     assert other.process(pa.table({"id": ["a"], "content": [D.GOOD]})).num_rows == 1
+
+
+@pytest.mark.parametrize("text", ["a\nb", "\na\n\n\nb\n", "\n", "\n\n\n", "a", "a\n\n", "\n\na", " \n \n"])
+def test_lines_are_datatroves_newline_runs(text):
+    import re
+
+    from shardflow.steps.filters.gopher_repetition import lines_of
+
+    assert sorted(lines_of(text)) == sorted(re.split("\n+", text))

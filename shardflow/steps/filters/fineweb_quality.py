@@ -6,6 +6,7 @@ Same parameters, defaults, order of checks and drop reasons as datatrove's
 
 from __future__ import annotations
 
+from operator import itemgetter, methodcaller
 from typing import Any, Iterable
 
 from shardflow.steps.filters.base import TextFilter
@@ -57,20 +58,19 @@ class FineWebQuality(TextFilter):
         self._endings = tuple(self.stop_chars)
 
     def judge(self, text: str) -> str | None:
-        lines = [line for line in text.split("\n") if line.strip()]
+        # Whole-list operations (map, filter, sum) run in C: no Python loop over lines.
+        lines = list(filter(str.strip, text.split("\n")))  # the non-blank lines, unstripped
         if not lines:
             return "empty"
         if self._single_chars is not None:  # a set lookup instead of endswith(150 strings)
-            ends = self._single_chars
-            punct = sum(1 for line in lines if line[-1] in ends)
+            punct = sum(map(self._single_chars.__contains__, map(itemgetter(-1), lines)))
         else:
-            punct = sum(1 for line in lines if line.endswith(self._endings))
+            punct = sum(map(methodcaller("endswith", self._endings), lines))
         ratio = punct / len(lines)
         if ratio < self.line_punct_thr and not (ratio == 0 and self.line_punct_exclude_zero):
             return "line_punct_ratio"
 
-        short = self.short_line_length
-        if sum(1 for line in lines if len(line) <= short) / len(lines) > self.short_line_thr:
+        if sum(map(self.short_line_length.__ge__, map(len, lines))) / len(lines) > self.short_line_thr:
             return "short_line_ratio"
 
         if duplicates(lines)[1] / (len(text) - text.count("\n")) > self.char_duplicates_ratio:

@@ -7,12 +7,16 @@ Same parameters, defaults, order of checks and drop reasons as datatrove's
 
 from __future__ import annotations
 
+from operator import methodcaller
 from typing import Any, Iterable
 
 from shardflow.steps.filters.base import TextFilter
 from shardflow.steps.filters.words import english_words
 
 STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
+# Per-line tests applied with map() (in C) rather than a Python loop over lines.
+_STARTS_WITH_BULLET = methodcaller("startswith", ("•", "-"))
+_ENDS_WITH_ELLIPSIS = methodcaller("endswith", ("...", "…"))
 
 
 class GopherQuality(TextFilter):
@@ -92,11 +96,11 @@ class GopherQuality(TextFilter):
 
         lines = text.splitlines()
         if lines and self.max_bullet_lines_ratio:
-            bullets = sum(1 for s in lines if s.lstrip().startswith(("•", "-")))
+            bullets = sum(map(_STARTS_WITH_BULLET, map(str.lstrip, lines)))
             if bullets / len(lines) > self.max_bullet_lines_ratio:
                 return "gopher_too_many_bullets"
         if lines and self.max_ellipsis_lines_ratio:
-            ellipses = sum(1 for s in lines if s.rstrip().endswith(("...", "…")))
+            ellipses = sum(map(_ENDS_WITH_ELLIPSIS, map(str.rstrip, lines)))
             if ellipses / len(lines) > self.max_ellipsis_lines_ratio:
                 return "gopher_too_many_end_ellipsis"
 

@@ -14,7 +14,20 @@ from shardflow.steps.filters.ngrams import NGrams
 from shardflow.steps.filters.words import english_words
 
 _PARAGRAPHS = re.compile(r"\n{2,}")
-_LINES = re.compile("\n+")
+
+
+def lines_of(text: str) -> list[str]:
+    """``re.split("\\n+", text)`` (datatrove's lines), with the much faster ``str.split``.
+
+    Splitting on runs of newlines leaves an empty piece only at the start or the end of a
+    text that starts or ends with a newline; ``split("\\n")`` leaves one per extra newline.
+    """
+    lines = list(filter(None, text.split("\n")))
+    if text.startswith("\n"):
+        lines.append("")
+    if text.endswith("\n"):
+        lines.append("")
+    return lines
 
 
 def duplicates(parts: list[str]) -> tuple[int, int]:
@@ -74,7 +87,7 @@ class GopherRepetition(TextFilter):
         if self.dup_para_char_frac and dup_chars / size > self.dup_para_char_frac:
             return "dup_para_char_frac"
 
-        lines = _LINES.split(text)
+        lines = lines_of(text)
         dup, dup_chars = duplicates(lines)
         if self.dup_line_frac and dup / len(lines) > self.dup_line_frac:
             return "dup_line_frac"
@@ -83,10 +96,8 @@ class GopherRepetition(TextFilter):
 
         if not self.top_n_grams and not self.dup_n_grams:
             return None
-        lex = english_words()
-        words = lex.words(text)
-        ids = list(map(lex.token_id.__getitem__, words))
-        lengths = list(map(len, words))
+        ids, lengths = english_words().word_ids(text)
+        n_words = len(ids)
         grams = NGrams(ids, lengths)
 
         def at(n: int) -> NGrams:
@@ -99,11 +110,11 @@ class GopherRepetition(TextFilter):
             return grams
 
         for n, frac in self.top_n_grams:
-            if len(words) >= n and at(n).top_chars() / size > frac:
+            if n_words >= n and at(n).top_chars() / size > frac:
                 return f"top_{n}_gram"
-        never_repeated = len(words) + 1  # the smallest n with no repeated n-gram
+        never_repeated = n_words + 1  # the smallest n with no repeated n-gram
         for n, frac in self.dup_n_grams:
-            if n >= never_repeated or len(words) < n:
+            if n >= never_repeated or n_words < n:
                 continue
             if not at(n).any_repeated():
                 never_repeated = n  # no repeated n-gram: no longer one repeats either

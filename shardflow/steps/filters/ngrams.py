@@ -20,10 +20,10 @@ def _group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts = np.empty(len(keys), dtype=bool)
     starts[:1] = True
     np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    group = np.cumsum(starts) - 1
     ids = np.empty(len(keys), dtype=np.int64)
-    ids[order] = np.cumsum(starts) - 1
-    counts = np.diff(np.append(np.flatnonzero(starts), len(keys)))
-    return ids, counts
+    ids[order] = group
+    return ids, np.bincount(group)
 
 
 class NGrams:
@@ -34,7 +34,7 @@ class NGrams:
         word_lengths: The length in characters of each word.
     """
 
-    def __init__(self, word_ids: list[int], word_lengths: list[int]) -> None:
+    def __init__(self, word_ids: "list[int] | np.ndarray", word_lengths: "list[int] | np.ndarray") -> None:
         words = np.asarray(word_ids, dtype=np.int64)
         self._words = words
         self._span = int(words.max()) + 1 if len(words) else 1
@@ -58,16 +58,16 @@ class NGrams:
         """Move from the n-grams to the (n+1)-grams."""
         n = self.n
         self.n += 1
-        follows = np.zeros(len(self._words) + 1, dtype=bool)
-        follows[self.positions] = True
-        candidate = follows[self.positions + 1] & (self.positions + n < len(self._words))
-        positions = self.positions[candidate]
-        if not len(positions):
-            self._keep(positions, positions, positions)
+        positions = self.positions
+        # The (n+1)-gram at p repeats only if the n-grams at p and p + 1 both do.
+        candidate = np.flatnonzero(positions[1:] == positions[:-1] + 1)
+        if not len(candidate):
+            self._keep(candidate, candidate, candidate)
             return
-        keys = self.ids[candidate] * self._span + self._words[positions + n]
+        starts = positions[candidate]
+        keys = self.ids[candidate] * self._span + self._words[starts + n]
         ids, counts = _group(keys)
-        self._keep(positions, ids, counts)
+        self._keep(starts, ids, counts)
 
     def chars(self, start: np.ndarray | int) -> np.ndarray | int:
         """Characters of the words of the n-gram(s) at ``start``, without separators."""

@@ -1,29 +1,28 @@
-"""English words and sentences exactly as datatrove 0.10.1 sees them, without spaCy.
+"""English words exactly as datatrove 0.10.1 counts them, fast: a cached lexicon.
 
-datatrove's quality filters count words with ``split_into_words(text, "eng")``, which is
-spaCy's blank English tokenizer (prefix / suffix / infix rules, ~1,300 special cases such as
-``don't -> do n't``, a URL matcher), and count C4 sentences with spaCy's rule-based
-sentencizer. Every ratio of the Gopher, FineWeb and C4 heuristics depends on those counts, so
-to give the same keep/drop decisions we reproduce that tokenizer: this module is a port of the
-algorithm of spaCy's ``Tokenizer`` (``_split_affixes``, ``_attach_tokens``, the special-case
-matcher) driven by spaCy 3.8's English rules, exported to ``data/spacy_en_tokenizer.json``
-(spaCy is MIT-licensed; see ``data/NOTICE``).
+datatrove's quality filters count words with ``split_into_words(text, "eng")`` (spaCy's
+English tokenizer, reproduced in :mod:`.spacy_english`) and C4's sentences with spaCy's
+sentencizer. Every ratio of the Gopher, FineWeb and C4 heuristics depends on those counts.
 
-It is fast because text is split on whitespace in C (``str.split``) and each distinct
-whitespace-separated chunk is tokenized once per process and cached, like spaCy does; the
-per-token attributes the filters need (length, "has a non-punctuation char", "has a letter")
-are kept in dicts so that statistics are ``sum(map(dict.get, words))`` at C speed.
+Text is split on whitespace in C (``str.split``); each distinct chunk is tokenized once per
+process and numbered, and what the filters need of it (token ids, counts of words, of
+non-symbol words and their characters, of words with a letter) lives in flat arrays by chunk
+number. Reading a document is then one dict lookup per chunk in C (``map``) and a few numpy
+gathers, with no per-word Python.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
+from array import array
 from functools import lru_cache
-from importlib import resources
-from itertools import chain
+from itertools import islice
 from typing import Iterable, NamedTuple
+
+import numpy as np
+
+from shardflow.steps.filters.spacy_english import SpacyEnglish
 
 # datatrove.utils.text.PUNCTUATION: a word made only of these is a "symbol" for Gopher.
 _PUNCTUATION = "!/—”:％１〈&(、━\\【#%「」，】；+^]~“《„';’{|∶´[=-`*．（–？！：$～«〉,><》)?）。…@_.\"}►»" + "".join(
@@ -37,18 +36,15 @@ TERMINAL_PUNCTUATION = frozenset(
     "𖩯𑇍𑻷𐽕𑩃।𑗂𑇆𑁈။᱾𑱁꘏܁᜶‼𑈻‽᪫﹖𑑌𑈼\U00010f87𑗐៙᰻"
 )
 PUNCTUATION_SET = frozenset(_PUNCTUATION) | TERMINAL_PUNCTUATION
+_HAS_NON_PUNCTUATION = re.compile("[^" + "".join(map(re.escape, sorted(PUNCTUATION_SET))) + "]")
+# Letters, and a few numeric symbols (such as "²") that str.isalpha() then rules out.
+_MAYBE_ALPHA = re.compile(r"[^\W\d_]")
+_WHITESPACE_RUNS = re.compile(r"(\s+)")
 
-# Cleared when it holds more distinct chunks than this, so memory stays bounded per worker.
-_MAX_CACHED_CHUNKS = 300_000
-# spaCy's English suffix rules: at most 5 characters (but runs of dots) after a lookbehind of
-# at most 2 (see EnglishWords._suffix_len; checked by tests/steps/test_filter_words.py).
-_SUFFIX_MAX_BOUNDED = 5
-_SUFFIX_TAIL = 8
-# Punctuation that spaCy's English suffix rules always split off the end of a word.
-_SPLIT_AFTER_LETTERS = frozenset(',;:!?)]"')
-
-
-_FIELD = (1 << 32) - 1  # one WordCounts field of a packed chunk count (texts < 4 G words)
+# Past this many distinct chunks (about 250 bytes each with their tokens: ~60 MB), the
+# lexicon keeps only the first _KEPT_CHUNKS learned and starts again.
+_MAX_CHUNKS = 250_000
+_KEPT_CHUNKS = 50_000
 
 
 class WordCounts(NamedTuple):
@@ -67,260 +63,129 @@ class WordCounts(NamedTuple):
     alpha: int
 
 
-def _load_rules() -> dict:
-    text = resources.files("shardflow.steps.filters").joinpath("data/spacy_en_tokenizer.json").read_text("utf-8")
-    return json.loads(text)
+def _view(column: array) -> np.ndarray:
+    # A zero-copy numpy view; callers only index it (a copy), so no view outlives the call
+    # (an array cannot grow while one exists).
+    return np.frombuffer(column, dtype=np.int64)
 
 
 class EnglishWords:
-    """spaCy's English tokenization (as used by datatrove), cached per whitespace chunk.
+    """Words, word ids, word counts and sentences of English text, as datatrove counts them.
 
-    Use :func:`english_words` to get the process-wide instance.
-
-    Attributes:
-        nonsymbol: token -> 1 if it has a character outside datatrove's punctuation, else 0.
-        nonsymbol_len: token -> its length if ``nonsymbol`` else 0.
-        alpha: token -> 1 if it has an alphabetic character, else 0.
-        token_id: token -> a small int, the same for equal tokens (for n-gram arithmetic).
+    Use :func:`english_words` for the process-wide instance, whose cache all filters share.
     """
 
     def __init__(self) -> None:
-        rules = _load_rules()
-        # Every prefix alternative is anchored with ^, so match() finds what spaCy's search()
-        # finds without trying every position.
-        self._prefix = re.compile(rules["prefix"]).match
-        self._suffix_search = re.compile(rules["suffix"]).search
-        self._infix = re.compile(rules["infix"]).finditer
-        self._url = re.compile(rules["url_match"]).match
-        self._specials: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in rules["rules"].items()}
-        self.sentence_punct = frozenset(rules["sentence_punct_chars"])
-        self._suffix_cache: dict[str, int] = {}
-        self._patterns = self._special_patterns()
-        # A match can only change tokens if it spans two or more (one-token special cases
-        # are their own tokenization), so a chunk needs a pattern's first two tokens in a row.
-        self._pattern_pairs = frozenset(p[:2] for group in self._patterns.values() for p in group if len(p) > 1)
-        self._cache: dict[str, tuple[str, ...]] = {}
-        self._chunk_counts: dict[str, int] = {}  # the 4 WordCounts, 32 bits each, in one int
-        self._sentence_cache: dict[str, tuple[int, int, int, int]] = {}
-        self.nonsymbol: dict[str, int] = {}
-        self.nonsymbol_len: dict[str, int] = {}
-        self.alpha: dict[str, int] = {}
-        self.token_id: dict[str, int] = {}
+        self.tokenizer = SpacyEnglish()
+        self._chunks: dict[str, int] = {}  # chunk -> its number in the arrays below
+        self._start = array("q")  # where its token ids start in _flat
+        self._size = array("q")  # how many tokens it has
+        self._nonsym = array("q")  # tokens with a non-punctuation character
+        self._nonsym_chars = array("q")  # their characters
+        self._alpha = array("q")  # tokens with a letter
+        self._flat = array("q")  # the token ids of every chunk, one after the other
+        self._tokens: dict[str, int] = {}  # token -> id
+        self._token_text: list[str] = []  # by id
+        self._token_len = array("q")
+        self._token_nonsym = array("q")  # 1 if it has a non-punctuation character
+        self._token_nonsym_chars = array("q")  # its length if so, else 0
+        self._token_alpha = array("q")  # 1 if it has a letter
+        self._sentences: dict[str, tuple[int, bool, int, bool]] = {}
 
-    # -- the tokenizer ----------------------------------------------------------------------
-    def words(self, text: str) -> list[str]:
-        """The words of ``text``: datatrove's ``split_into_words(text, "eng")``."""
-        chunks = self._known(text.split())
-        return list(chain.from_iterable(map(self._cache.__getitem__, chunks)))
+    # -- reading a text -----------------------------------------------------------------------
+    def chunk_numbers(self, chunks: list[str]) -> np.ndarray:
+        """The numbers of ``chunks`` (learning those not seen yet), as an int64 array."""
+        try:
+            return np.fromiter(map(self._chunks.__getitem__, chunks), dtype=np.int64, count=len(chunks))
+        except KeyError:
+            self._learn(chunks)
+            return np.fromiter(map(self._chunks.__getitem__, chunks), dtype=np.int64, count=len(chunks))
 
     def counts(self, text: str) -> tuple[WordCounts, list[str]]:
         """The word counts of ``text`` without listing its words, and its chunks."""
-        chunks = self._known(text.split())
-        packed = sum(map(self._chunk_counts.__getitem__, chunks))
-        return WordCounts(*((packed >> (32 * k)) & _FIELD for k in range(4))), chunks
+        chunks = text.split()
+        numbers = self.chunk_numbers(chunks)
+        totals = (int(_view(column)[numbers].sum()) for column in (self._size, self._nonsym, self._nonsym_chars, self._alpha))
+        return WordCounts(*totals), chunks
 
-    def _known(self, chunks: list[str]) -> list[str]:
-        """``chunks``, after tokenizing (once) those not seen before."""
-        if len(self._cache) > _MAX_CACHED_CHUNKS:
-            self.clear()
-        cache = self._cache
-        if None in map(cache.get, chunks):
-            for chunk in set(chunks).difference(cache):
-                self.chunk(chunk)
-        return chunks
+    def word_ids(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(an id per word, the length of each word) of ``text``, as int64 arrays."""
+        numbers = self.chunk_numbers(text.split())
+        starts, sizes = _view(self._start)[numbers], _view(self._size)[numbers]
+        ends = np.cumsum(sizes)
+        # Chunk c's ids are _flat[start[c] : start[c] + size[c]]: gather them all at once.
+        gather = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) + np.repeat(starts - ends + sizes, sizes)
+        ids = _view(self._flat)[gather]
+        return ids, _view(self._token_len)[ids]
+
+    def words(self, text: str) -> list[str]:
+        """The words of ``text``: datatrove's ``split_into_words(text, "eng")``."""
+        return list(map(self._token_text.__getitem__, self.word_ids(text)[0].tolist()))
 
     def chunk(self, chunk: str) -> tuple[str, ...]:
-        """The tokens of one whitespace-free chunk (cached), registering new tokens."""
-        toks = self._cache.get(chunk)
-        if toks is None:
-            toks = self._tokenize(chunk, with_specials=True)
-            if len(toks) > 1 and not self._pattern_pairs.isdisjoint(zip(toks, toks[1:])):
-                toks = self._apply_special_matches(toks)
-            self._cache[chunk] = toks
-            for tok in toks:
-                if tok not in self.token_id:
-                    self._register(tok)
-            nonsym = self.nonsymbol
-            self._chunk_counts[chunk] = (
-                len(toks)
-                | sum(map(nonsym.__getitem__, toks)) << 32
-                | sum(map(self.nonsymbol_len.__getitem__, toks)) << 64
-                | sum(map(self.alpha.__getitem__, toks)) << 96
-            )
-        return toks
+        """The tokens of one whitespace-free chunk."""
+        number = int(self.chunk_numbers([chunk])[0])
+        start = self._start[number]
+        return tuple(self._token_text[i] for i in self._flat[start : start + self._size[number]])
 
-    def _register(self, tok: str) -> None:
+    # -- learning chunks ----------------------------------------------------------------------
+    def _learn(self, chunks: Iterable[str]) -> None:
+        """Tokenize and number the chunks not seen before (when full, keep the first ones)."""
+        if len(self._chunks) > _MAX_CHUNKS:
+            # The chunks learned first are the frequent ones (Zipf): keep those.
+            head = list(islice(self._chunks, _KEPT_CHUNKS))
+            self.clear()
+            self._learn(head)
+        new = set(chunks).difference(self._chunks)
+        # One loop with everything in locals: this is the cost of a first pass over a corpus.
+        tokenize, tokens, register = self.tokenizer, self._tokens, self._register
+        numbers, starts, sizes, flat = self._chunks, self._start, self._size, self._flat
+        nonsym, nonsym_chars, alpha = self._nonsym, self._nonsym_chars, self._alpha
+        t_nonsym, t_nonsym_chars, t_alpha = self._token_nonsym, self._token_nonsym_chars, self._token_alpha
+        for chunk in new:
+            ids = [tokens[t] if t in tokens else register(t) for t in tokenize(chunk)]
+            numbers[chunk] = len(sizes)
+            starts.append(len(flat))
+            sizes.append(len(ids))
+            flat.extend(ids)
+            if len(ids) == 1:
+                i = ids[0]
+                nonsym.append(t_nonsym[i])
+                nonsym_chars.append(t_nonsym_chars[i])
+                alpha.append(t_alpha[i])
+            else:
+                nonsym.append(sum(map(t_nonsym.__getitem__, ids)))
+                nonsym_chars.append(sum(map(t_nonsym_chars.__getitem__, ids)))
+                alpha.append(sum(map(t_alpha.__getitem__, ids)))
+
+    def _register(self, tok: str) -> int:
+        """Give ``tok`` an id and record what the filters count of it."""
+        number = self._tokens[tok] = len(self._token_text)
+        self._token_text.append(tok)
+        self._token_len.append(len(tok))
         if tok.isalpha():
             nonsym = alpha = 1
         else:
-            nonsym = 1 if any(ch not in PUNCTUATION_SET for ch in tok) else 0
-            alpha = 1 if any(ch.isalpha() for ch in tok) else 0
-        self.nonsymbol[tok] = nonsym
-        self.nonsymbol_len[tok] = len(tok) if nonsym else 0
-        self.alpha[tok] = alpha
-        self.token_id[tok] = len(self.token_id)
+            nonsym = 1 if _HAS_NON_PUNCTUATION.search(tok) else 0
+            alpha = 1 if _MAYBE_ALPHA.search(tok) and any(ch.isalpha() for ch in tok) else 0
+        self._token_nonsym.append(nonsym)
+        self._token_nonsym_chars.append(len(tok) if nonsym else 0)
+        self._token_alpha.append(alpha)
+        return number
 
     def clear(self) -> None:
-        """Forget every cached chunk and token (call between documents only)."""
-        for table in (self._cache, self._chunk_counts, self._suffix_cache, self._sentence_cache, self.nonsymbol, self.nonsymbol_len, self.alpha, self.token_id):
+        """Forget every chunk and token (between documents only: numbers are reused)."""
+        for table in (self._chunks, self._tokens, self._sentences):
             table.clear()
+        self._token_text.clear()
+        for column in (self._start, self._size, self._nonsym, self._nonsym_chars, self._alpha, self._flat,
+                       self._token_len, self._token_nonsym, self._token_nonsym_chars, self._token_alpha):
+            del column[:]
+        self.tokenizer.forget()
 
-    def _shortcut(self, chunk: str, specials: dict) -> tuple[str, ...] | None:
-        """The tokens of the commonest chunk shapes without running the rules (None: other).
-
-        What the full algorithm does on them, derived from the rules (and checked against it
-        on every chunk of the benchmark corpus by tests/steps/test_filter_words.py): letters
-        alone match no prefix, infix or suffix (those need punctuation, symbols, or a digit
-        before a unit); nor do ASCII digits alone. A letters-only word followed by one
-        punctuation mark of ``_SPLIT_AFTER_LETTERS`` (or by "." after a lowercase ASCII
-        letter) loses that mark as a suffix, then the rest is a special case or one token.
-        """
-        if chunk.isalpha() or (chunk.isdecimal() and chunk.isascii()):
-            return (chunk,)
-        last = chunk[-1]
-        core = chunk[:-1]
-        if core.isalpha() and (last in _SPLIT_AFTER_LETTERS or (last == "." and "a" <= core[-1] <= "z")):
-            return specials.get(core, (core,)) + (last,)
-        return None
-
-    def _tokenize(self, chunk: str, with_specials: bool, fast: bool = True) -> tuple[str, ...]:
-        specials = self._specials if with_specials else {}
-        if chunk in specials:
-            return specials[chunk]
-        if fast:
-            shortcut = self._shortcut(chunk, specials)
-            if shortcut is not None:
-                return shortcut
-        string, prefixes, suffixes = self._split_affixes(chunk, specials)
-        tokens = prefixes
-        if string:
-            if string in specials:
-                tokens.extend(specials[string])
-            elif self._url(string):
-                tokens.append(string)
-            elif string.isalnum():  # infixes are punctuation, symbols or hyphens
-                tokens.append(string)
-            else:
-                tokens.extend(self._split_infixes(string))
-        tokens.extend(reversed(suffixes))
-        return tuple(tokens)
-
-    def _split_affixes(self, string: str, specials: dict) -> tuple[str, list[str], list[str]]:
-        # spacy/tokenizer.pyx Tokenizer._split_affixes, line for line (English has no token_match).
-        prefixes: list[str] = []
-        suffixes: list[str] = []
-        last_size = 0
-        while string and len(string) != last_size:
-            if string in specials:
-                break
-            last_size = len(string)
-            m = self._prefix(string)
-            pre_len = m.end() - m.start() if m else 0
-            if pre_len:
-                prefix, minus_pre = string[:pre_len], string[pre_len:]
-                if minus_pre and minus_pre in specials:
-                    prefixes.append(prefix)
-                    string = minus_pre
-                    break
-            suf_len = self._suffix_len(string[pre_len:])
-            if suf_len:
-                suffix, minus_suf = string[-suf_len:], string[:-suf_len]
-                if minus_suf and minus_suf in specials:
-                    suffixes.append(suffix)
-                    string = minus_suf
-                    break
-            if pre_len and suf_len and pre_len + suf_len <= len(string):
-                string = string[pre_len:-suf_len]
-                prefixes.append(prefix)
-                suffixes.append(suffix)
-            elif pre_len:
-                string = minus_pre
-                prefixes.append(prefix)
-            elif suf_len:
-                string = minus_suf
-                suffixes.append(suffix)
-        return string, prefixes, suffixes
-
-    def _suffix_len(self, string: str) -> int:
-        """The length of spaCy's ``suffix_search(string)`` match (0: none), memoized by tail.
-
-        Every suffix rule ends with ``$`` and, but for runs of dots, matches at most 5
-        characters after a lookbehind of at most 2: the answer depends only on the last
-        ``_SUFFIX_TAIL`` characters, which repeat a lot ("ing," "tion."). A longer match is
-        a run of dots that may go on before the tail: then the whole string is searched.
-        """
-        tail = string[-_SUFFIX_TAIL:]
-        n = self._suffix_cache.get(tail)
-        if n is None:
-            m = self._suffix_search(tail)
-            n = self._suffix_cache[tail] = m.end() - m.start() if m else 0
-        if n > _SUFFIX_MAX_BOUNDED and len(string) > len(tail):
-            m = self._suffix_search(string)
-            n = m.end() - m.start() if m else 0
-        return n
-
-    def _split_infixes(self, string: str) -> list[str]:
-        out: list[str] = []
-        start = 0
-        for match in self._infix(string):
-            infix_start, infix_end = match.start(), match.end()
-            if infix_start == 0:  # spaCy skips an infix at the very start of the string
-                continue
-            if infix_start != start:
-                out.append(string[start:infix_start])
-            if infix_start != infix_end:
-                out.append(string[infix_start:infix_end])
-            start = infix_end
-        if string[start:]:
-            out.append(string[start:])
-        return out
-
-    # -- spaCy's special-case matcher (Tokenizer._apply_special_cases) -----------------------
-    def _special_patterns(self) -> dict[str, list[tuple[str, ...]]]:
-        """Special cases that affix rules would split, keyed by their first token.
-
-        spaCy re-merges such token sequences after tokenizing (e.g. ``:)`` or ``a.m.`` inside
-        a longer chunk). Only matches inside one chunk can change anything (the merged text
-        must be a special case, and none contains a space), so we apply them per chunk.
-        """
-        patterns: dict[str, list[tuple[str, ...]]] = {}
-        for string in sorted(self._specials):
-            if not (self._prefix(string) or self._suffix_len(string) or any(True for _ in self._infix(string))):
-                continue
-            toks = self._tokenize(string, with_specials=False)
-            patterns.setdefault(toks[0], []).append(toks)
-        return patterns
-
-    def _apply_special_matches(self, toks: tuple[str, ...]) -> tuple[str, ...]:
-        patterns = self._patterns
-        matches = []
-        for i, tok in enumerate(toks):
-            for pattern in patterns.get(tok, ()):
-                if toks[i : i + len(pattern)] == pattern:
-                    matches.append((i, i + len(pattern)))
-        if not matches:
-            return toks
-        # Longest first, then leftmost; a span is kept if its first and last tokens are free.
-        matches.sort(key=lambda m: (m[0] - m[1], m[0]))
-        seen: set[int] = set()
-        kept = []
-        for start, end in matches:
-            if start not in seen and end - 1 not in seen:
-                kept.append((start, end))
-            seen.update(range(start, end))
-        out: list[str] = []
-        i = 0
-        for start, end in sorted(kept):
-            out.extend(toks[i:start])
-            text = "".join(toks[start:end])
-            out.extend(self._specials.get(text, toks[start:end]))
-            i = end
-        out.extend(toks[i:])
-        return tuple(out)
-
-    # -- sentences (spaCy's Sentencizer, as datatrove's split_into_sentences) ----------------
+    # -- sentences (spaCy's Sentencizer, as datatrove's split_into_sentences) -------------------
     def count_sentences(self, line: str) -> int:
-        """Sentences spaCy's sentencizer finds in ``line`` (a stripped, non-empty line).
+        """Sentences spaCy's sentencizer finds in ``line`` (a stripped line).
 
         A sentence starts at a token that is not punctuation after a token that is one of
         the sentencizer's ``punct_chars``. Whitespace runs other than a single space are
@@ -328,31 +193,29 @@ class EnglishWords:
         """
         count = 1
         seen = False
-        parts = _WHITESPACE_RUNS.split(line)
-        for k, part in enumerate(parts):
+        for k, part in enumerate(_WHITESPACE_RUNS.split(line)):
             if k % 2:  # a whitespace run between chunks
-                if part != " ":
-                    if seen:
-                        count += 1
-                        seen = False
+                if part != " " and seen:
+                    count += 1
+                    seen = False
                 continue
             if not part:
                 continue
-            summary = self._sentence_cache.get(part)
+            summary = self._sentences.get(part)
             if summary is None:
-                summary = self._sentence_summary(self.chunk(part))
-                self._sentence_cache[part] = summary
+                summary = self._sentences[part] = self._sentence_summary(self.chunk(part))
             starts, seen = (summary[2], summary[3]) if seen else (summary[0], summary[1])
             count += starts
         return count
 
-    def _sentence_summary(self, toks: Iterable[str]) -> tuple[int, int, int, int]:
-        """(starts, seen_after) for a chunk entered without and with a pending period."""
-        out = []
+    def _sentence_summary(self, toks: Iterable[str]) -> tuple[int, bool, int, bool]:
+        """(starts, pending after) for a chunk entered without, then with, a pending period."""
+        out: list = []
+        punct = self.tokenizer.sentence_punct
         for seen in (False, True):
             starts = 0
             for tok in toks:
-                in_punct = tok in self.sentence_punct
+                in_punct = tok in punct
                 if seen and not in_punct and not _is_punct(tok):
                     starts += 1
                     seen = False
@@ -362,9 +225,6 @@ class EnglishWords:
         return tuple(out)  # type: ignore[return-value]
 
 
-_WHITESPACE_RUNS = re.compile(r"(\s+)")
-
-
 def _is_punct(text: str) -> bool:
     # spacy.lang.lex_attrs.is_punct
     return all(unicodedata.category(ch).startswith("P") for ch in text)
@@ -372,7 +232,7 @@ def _is_punct(text: str) -> bool:
 
 @lru_cache(maxsize=1)
 def english_words() -> EnglishWords:
-    """The process-wide :class:`EnglishWords` (its chunk cache is shared by all filters)."""
+    """The process-wide :class:`EnglishWords` (its cache is shared by all filters)."""
     return EnglishWords()
 
 
