@@ -80,7 +80,8 @@ class C4BadWords(TextFilter):
                 return None
             words = {line.strip() for line in lines} - ALLOWLIST
             alternation = any_word_regex(words)
-            pattern = alternation if language in UNSPACED else rf"(?:\W|^)(?:{alternation})(?:\W|$)"
+            # datatrove's (?:\W|^)word(?:\W|$), as lookarounds: the same texts match, faster.
+            pattern = alternation if language in UNSPACED else rf"(?<!\w)(?:{alternation})(?!\w)"
             self._regexes[language] = re.compile(pattern)
         return self._regexes[language]
 

@@ -18,6 +18,11 @@ from importlib import resources
 # at most 2 (see SpacyEnglish._suffix_len; checked by tests/steps/test_filter_words.py).
 _SUFFIX_MAX_BOUNDED = 5
 _SUFFIX_TAIL = 8
+# The only prefix rules that start with a letter or digit (currencies).
+_LETTER_PREFIXES = ("US$", "C$", "A$")
+_DIGIT_OR_APOSTROPHE = re.compile("[0-9'’]")
+# Letters, digits and "_": no infix rule matches any of them (and a URL needs a dot).
+_WORD_CHARS_ONLY = re.compile(r"\w+").fullmatch
 # Punctuation that spaCy's English suffix rules always split off the end of a word.
 _SPLIT_AFTER_WORDS = frozenset(',;:!?)]"')
 
@@ -99,7 +104,7 @@ class SpacyEnglish:
         if string:
             if string in specials:
                 tokens.extend(specials[string])
-            elif string.isalnum():  # one token, URL or not: infixes are punctuation or symbols
+            elif _WORD_CHARS_ONLY(string):  # one token, URL or not: infixes are punctuation or symbols
                 tokens.append(string)
             elif "." in string and self._url(string):  # every URL the pattern takes has a dot
                 tokens.append(string)
@@ -117,8 +122,11 @@ class SpacyEnglish:
             if string in specials:
                 break
             last_size = len(string)
-            m = self._prefix(string)
-            pre_len = m.end() - m.start() if m else 0
+            if string[0].isalnum() and not string.startswith(_LETTER_PREFIXES):
+                pre_len = 0  # prefix rules start with punctuation or symbols, but these
+            else:
+                m = self._prefix(string)
+                pre_len = m.end() - m.start() if m else 0
             if pre_len:
                 prefix, minus_pre = string[:pre_len], string[pre_len:]
                 if minus_pre and minus_pre in specials:
@@ -152,6 +160,10 @@ class SpacyEnglish:
         ``_SUFFIX_TAIL`` characters, which repeat a lot ("ing," "tion."). A longer match is
         a run of dots that may go on before the tail: then the whole string is searched.
         """
+        last = string[-1:]
+        if last.isascii() and last.isalpha() and not _DIGIT_OR_APOSTROPHE.search(string, len(string) - 7):
+            # Rules that end with a letter are "'s" and units after a digit: neither here.
+            return 0
         tail = string[-_SUFFIX_TAIL:]
         n = self._suffix_cache.get(tail)
         if n is None:

@@ -120,8 +120,8 @@ class URLFilter(TextFilter):
             if self.stats is not None:
                 self.stats.count("missing_url")
             return None
-        info = extract(url)
         if domains:
+            info = extract(url)
             if info.top_domain_under_public_suffix in domains:
                 return "domain"
             if info.fqdn in domains:
@@ -129,9 +129,9 @@ class URLFilter(TextFilter):
         if url in urls:
             return "url"
         url_words = set(_NORMALIZER.split(url))
-        if any(word in url_words for word in words):
+        if not words.isdisjoint(url_words):
             return "hard_blacklisted"
-        if sum(word in url_words for word in soft) >= self.soft_word_threshold:
+        if len(soft & url_words) >= self.soft_word_threshold:
             return "soft_blacklisted"
         if subword_regex is not None and subword_regex.search(normalize(url)):
             return "blacklisted_subword"
