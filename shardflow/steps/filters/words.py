@@ -91,6 +91,7 @@ class EnglishWords:
         self._token_nonsym_chars = array("q")  # its length if so, else 0
         self._token_alpha = array("q")  # 1 if it has a letter
         self._sentences: dict[str, tuple[int, bool, int, bool]] = {}
+        self._last: tuple = (None, [], np.zeros(0, dtype=np.int64))
 
     # -- reading a text -----------------------------------------------------------------------
     def chunk_numbers(self, chunks: list[str]) -> np.ndarray:
@@ -101,16 +102,25 @@ class EnglishWords:
             self._learn(chunks)
             return np.fromiter(map(self._chunks.__getitem__, chunks), dtype=np.int64, count=len(chunks))
 
-    def counts(self, text: str) -> tuple[WordCounts, list[str]]:
-        """The word counts of ``text`` without listing its words, and its chunks."""
+    def _read(self, text: str) -> tuple[list[str], np.ndarray]:
+        """(chunks, their numbers) of ``text``; the last text read is remembered, because
+        consecutive filters read the same document (datatrove caches its last texts too)."""
+        if text == self._last[0]:
+            return self._last[1], self._last[2]
         chunks = text.split()
         numbers = self.chunk_numbers(chunks)
+        self._last = (text, chunks, numbers)
+        return chunks, numbers
+
+    def counts(self, text: str) -> tuple[WordCounts, list[str]]:
+        """The word counts of ``text`` without listing its words, and its chunks."""
+        chunks, numbers = self._read(text)
         totals = (int(_view(column)[numbers].sum()) for column in (self._size, self._nonsym, self._nonsym_chars, self._alpha))
         return WordCounts(*totals), chunks
 
     def word_ids(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(an id per word, the length of each word) of ``text``, as int64 arrays."""
-        numbers = self.chunk_numbers(text.split())
+        numbers = self._read(text)[1]
         starts, sizes = _view(self._start)[numbers], _view(self._size)[numbers]
         ends = np.cumsum(sizes)
         # Chunk c's ids are _flat[start[c] : start[c] + size[c]]: gather them all at once.
@@ -178,6 +188,7 @@ class EnglishWords:
         for table in (self._chunks, self._tokens, self._sentences):
             table.clear()
         self._token_text.clear()
+        self._last = (None, [], np.zeros(0, dtype=np.int64))
         for column in (self._start, self._size, self._nonsym, self._nonsym_chars, self._alpha, self._flat,
                        self._token_len, self._token_nonsym, self._token_nonsym_chars, self._token_alpha):
             del column[:]
