@@ -26,7 +26,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psutil
 
@@ -48,6 +48,7 @@ class Trial:
     lost: int = 0
     duplicated: int = 0
     identical: bool = False
+    errors: list = field(default_factory=list)
 
 
 def write_inputs(root: str, docs: int, synthetic: bool, seed: int = 0) -> str:
@@ -132,20 +133,30 @@ def killer(proc: subprocess.Popen, trial: Trial, rng: random.Random, whole_run: 
                 pass
 
 
+def _failure_reason(log: str, code: int) -> str:
+    """The first task failure line of a failed attempt's stderr (or its exit code)."""
+    for line in open(log).read().splitlines():
+        if "failed (no retry left)" in line or "failed:" in line.lower():
+            return line.strip()
+    return f"exit code {code}"
+
+
 def run_trial(inputs: str, reference: dict[str, str], ref_ids: collections.Counter, seed: int, whole_run: bool, base: str) -> Trial:
     rng = random.Random(seed)
     trial = Trial()
     out, workdir = os.path.join(base, f"out-{seed}"), os.path.join(base, f"run-{seed}")
     env = {**os.environ, "PYTHONPATH": ROOT}
     for attempt in range(30):
+        errors = open(os.path.join(base, f"attempt-{seed}-{attempt}.err"), "w")
         proc = subprocess.Popen([sys.executable, SCRIPT, inputs, out, workdir], env=env, start_new_session=True,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=subprocess.DEVNULL, stderr=errors)
         stop = threading.Event()
         # chaos only in the first few attempts, so every trial ends
         thread = threading.Thread(target=killer, args=(proc, trial, rng, whole_run and attempt == 0, stop))
         if attempt < 3:
             thread.start()
         code = proc.wait(timeout=600)
+        errors.close()
         stop.set()
         if thread.is_alive():
             thread.join()
@@ -156,6 +167,8 @@ def run_trial(inputs: str, reference: dict[str, str], ref_ids: collections.Count
         if code == 0:
             break
         trial.reruns += 1
+        if code != -signal.SIGKILL:  # the run itself reported a failure: keep the reason
+            trial.errors.append(_failure_reason(errors.name, code))
     got = doc_ids(out)
     trial.lost = sum((ref_ids - got).values())
     trial.duplicated = sum((got - ref_ids).values())
@@ -185,6 +198,11 @@ def main() -> None:
     print(f"{'trial':>5} {'kills':>6} {'whole-run':>9} {'reruns':>6} {'lost':>5} {'dup':>5} {'identical':>9}")
     for i, t in enumerate(results):
         print(f"{i:>5} {t.kills:>6} {t.whole_run_kills:>9} {t.reruns:>6} {t.lost:>5} {t.duplicated:>5} {str(t.identical):>9}")
+    reasons = collections.Counter(e.split(": ", 1)[-1] for t in results for e in t.errors)
+    if reasons:
+        print("why failed attempts failed (the run reported it; a rerun followed):")
+        for reason, n in reasons.most_common():
+            print(f"  {n:>4} x {reason}")
     print(f"total: {len(results)} trials, {sum(t.kills for t in results)} kills, {sum(t.reruns for t in results)} reruns, "
           f"{sum(t.lost for t in results)} lost, {sum(t.duplicated for t in results)} duplicated, "
           f"{sum(t.identical for t in results)}/{len(results)} identical")

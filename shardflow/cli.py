@@ -1,4 +1,4 @@
-"""The command line: ``shardflow run | plan | validate | status | stats | schema``."""
+"""The command line: ``shardflow run | plan | validate | status | stats | events | report | ui | schema``."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from shardflow.pipeline import Pipeline
 from shardflow.recipe import RecipeError, build_graph, json_schema, load_recipe
 from shardflow.report.mermaid import plan_mermaid
 from shardflow.report.status import run_status
+from shardflow.report.views import PLAN_FORMATS, render_plan
 from shardflow.report.tables import stats_table
-from shardflow.run import RunFailed
+from shardflow.report.events import KINDS, filter_events, format_event, log_tail
+from shardflow.run import RunDir, RunFailed
 
 console = Console()
 errors = Console(stderr=True)
@@ -60,8 +62,11 @@ def run(file: str, workdir: str | None, tasks: int | None, workers: int | None) 
             max_retries=defaults.get("max_retries", 3),
         )
     except RunFailed as exc:
-        errors.print(str(exc), style="red", markup=False, highlight=False)
+        # soft_wrap: never break the resume command, so that it can be copied as it is.
+        errors.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
         sys.exit(130 if not exc.result.failures and "interrupted" in str(exc) else 1)
+    except FileNotFoundError as exc:  # an input pattern that matches nothing, at plan time
+        raise click.ClickException(str(exc)) from None
     console.print(stats_table(result.stats.to_dict()))
     console.print(f"done in {result.seconds:.1f}s: {result.ran} tasks run, {result.reused} reused; workdir {result.workdir}")
     for leaf, files in result.outputs.items():
@@ -71,26 +76,38 @@ def run(file: str, workdir: str | None, tasks: int | None, workers: int | None) 
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--tasks", type=int, help="Shards per source.")
-@click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "json"]), default="text")
-def plan(file: str, tasks: int | None, fmt: str) -> None:
+@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text",
+              help="text (table + Mermaid), mermaid, dot (Graphviz), html (self-contained page), json.")
+@click.option("--workdir", type=click.Path(file_okay=False),
+              help="Colour each stage by its state in this run directory.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+def plan(file: str, tasks: int | None, fmt: str, workdir: str | None, output: str | None) -> None:
     """Show the stages and tasks a pipeline compiles to, without running it."""
     pipeline, defaults = _load(file)
     compiled = _guard(lambda: pipeline.plan(tasks or defaults.get("tasks")))
-    if fmt == "mermaid":
-        click.echo(plan_mermaid(compiled), nl=False)
-        return
-    if fmt == "json":
-        click.echo(json.dumps(compiled.summary(), indent=2))
+    states = None
+    if workdir:
+        status = _guard(lambda: run_status(workdir, plan=compiled.summary()))
+        states = {st.id: st for st in status.stages}
+    if fmt != "text":
+        text = render_plan(compiled, fmt, states)
+        if output:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(text)
+            click.echo(f"wrote {output}", err=True)
+        else:
+            click.echo(text, nl=False)
         return
     table = Table(title=f"pipeline {compiled.name}: {len(compiled.stages)} stages, {len(compiled.tasks)} tasks")
-    for col in ("stage", "steps", "reads", "kind", "output", "tasks", "why a stage", "key"):
+    for col in ("stage", "steps", "reads", "kind", "output", "tasks", "why a stage", "key") + (("state",) if states else ()):
         table.add_column(col)
     for sp in compiled.stages.values():
         st = sp.stage
+        extra = (f"{states[sp.id].state} ({states[sp.id].done}/{sp.n_tasks})",) if states else ()
         table.add_row(sp.id, " → ".join(st.steps), ", ".join(st.inputs) or "-", st.kind, st.output,
-                      str(sp.n_tasks), st.reason, sp.key)
+                      str(sp.n_tasks), st.reason, sp.key, *extra)
     console.print(table)
-    click.echo(plan_mermaid(compiled), nl=False)
+    click.echo(plan_mermaid(compiled, states), nl=False)
 
 
 @main.command()
@@ -105,20 +122,77 @@ def validate(file: str) -> None:
 @main.command()
 @click.argument("workdir", type=click.Path(exists=True, file_okay=False))
 def status(workdir: str) -> None:
-    """Per stage: tasks done / total and failures; what is left to do."""
-    info, stages = _guard(lambda: run_status(workdir))
-    table = Table(title=f"{info['plan']['name']} in {workdir}")
-    for col in ("stage", "steps", "done", "total", "failed"):
+    """Per stage: tasks done / total, running and failed; what is left to do."""
+    st = _guard(lambda: run_status(workdir))
+    table = Table(title=f"{st.info['plan']['name']} in {workdir}")
+    for col in ("stage", "steps", "state", "done", "total", "running", "failed"):
         table.add_column(col)
-    for st in stages:
-        table.add_row(st.id, " → ".join(st.steps), str(st.done), str(st.total), ", ".join(st.failed) or "")
+    for s in st.stages:
+        table.add_row(s.id, " → ".join(s.steps), s.state, str(s.done), str(s.total), str(len(s.running)),
+                      ", ".join(s.failed))
     console.print(table)
-    left = sum(st.left for st in stages)
-    if left:
-        console.print(f"{left} tasks left. Resume with:\n  {info.get('command', 'the command that started the run')}",
-                      highlight=False)
-    else:
-        console.print("all tasks done.")
+    for task, ev in sorted(st.failures.items()):
+        console.print(f"[red]{task}[/red] ({ev.get('kind')}): {ev.get('message')}\n  log: {ev.get('log')}",
+                      highlight=False, soft_wrap=True)
+    console.print("\n".join(st.todo()), highlight=False, soft_wrap=True, markup=False)
+
+
+@main.command()
+@click.argument("workdir", type=click.Path(exists=True, file_okay=False))
+@click.option("--stage", help="Only events of this stage and its tasks.")
+@click.option("--kind", help="Only events of this kind: " + ", ".join(KINDS) + ", or an event name.")
+@click.option("--failures", is_flag=True, help="Only failures (retried or not), with the end of their logs.")
+@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON lines.")
+def events(workdir: str, stage: str | None, kind: str | None, failures: bool, as_json: bool) -> None:
+    """The run's event log (events.jsonl), filtered."""
+    try:
+        found = list(filter_events(RunDir(workdir).events(), stage=stage, kind=kind, failures=failures))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--kind") from None
+    for event in found:
+        if as_json:
+            click.echo(json.dumps(event))
+            continue
+        click.echo(format_event(event))
+        if failures and event.get("log"):
+            tail = log_tail(event["log"], 10)
+            click.echo("\n".join("    | " + line for line in tail.splitlines()))
+    if not found and not as_json:
+        click.echo("no matching events", err=True)
+
+
+@main.command()
+@click.argument("workdir", type=click.Path(exists=True, file_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="The HTML file (default: WORKDIR/report.html).")
+def report(workdir: str, output: str | None) -> None:
+    """Write a self-contained HTML report of a run: DAG, stats, plots, failures."""
+    from shardflow.report.html import report_html
+    from shardflow.report.rundata import load_run
+
+    data = _guard(lambda: load_run(workdir))
+    output = output or os.path.join(workdir, "report.html")
+    with open(output, "w", encoding="utf-8") as f:
+        f.write(report_html(data))
+    click.echo(f"wrote {output}")
+
+
+@main.command()
+@click.argument("workdir", type=click.Path(exists=True, file_okay=False))
+@click.option("--port", type=int, default=8765, show_default=True, help="Port on 127.0.0.1 (0: any free one).")
+@click.option("--refresh", type=float, default=2.0, show_default=True, help="Seconds between page refreshes.")
+def ui(workdir: str, port: int, refresh: float) -> None:
+    """Serve a live, read-only dashboard of a run on 127.0.0.1."""
+    from shardflow.report.dashboard import make_server
+
+    server = make_server(workdir, port=port, refresh=refresh)
+    host, bound = server.server_address[:2]
+    click.echo(f"dashboard of {workdir} on http://{host}:{bound}/ (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 @main.command()

@@ -5,6 +5,7 @@ It is the only place that knows all three layers, so no lower layer imports a hi
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from typing import Any
@@ -13,6 +14,7 @@ from shardflow.graph import Graph, building, validate
 from shardflow.graph.step import Source
 from shardflow.plan import Plan, compile_plan
 from shardflow.report.mermaid import plan_mermaid
+from shardflow.report.progress import make_progress
 from shardflow.run import RunDir, RunResult, execute_run
 from shardflow.run.hooks import HookList, RunHooks
 
@@ -80,6 +82,7 @@ class Pipeline:
         dry_run: bool = False,
         part_rows: int | None = None,
         verify: str = "size",
+        progress: bool | str | RunHooks = "auto",
     ) -> RunResult:
         """Run the pipeline; rerunning with the same workdir resumes where it stopped.
 
@@ -101,6 +104,10 @@ class Pipeline:
                 from zero (files of later parts get a ``-pNNNNN`` suffix). None: one part.
             verify: How completed outputs are checked before reuse: ``"size"`` (cheap) or
                 ``"checksum"`` (reads every output and compares its CRC-32).
+            progress: Progress on stderr: ``"auto"`` (live on a terminal, plain lines every
+                30 s in CI or when stderr is not a terminal), ``True``, ``"live"``,
+                ``"log"``, ``False``, or your own hook (see
+                :func:`~shardflow.report.progress.make_progress`).
 
         Returns:
             A :class:`~shardflow.run.RunResult` with ``.stats`` and ``.outputs``.
@@ -134,7 +141,7 @@ class Pipeline:
             command=resume_command(),
             max_retries=max_retries,
             raise_on_failure=raise_on_failure,
-            hooks=HookList(hooks or []),
+            hooks=HookList([h for h in [make_progress(progress), *(hooks or [])] if h is not None]),
             dry_run=scratch and RunDir(scratch, storage_options).url,
             part_rows=part_rows,
             verify=verify,
@@ -144,7 +151,7 @@ class Pipeline:
 def resume_command() -> str:
     """The command line that started this process: rerunning it resumes the run."""
     argv = list(sys.argv) or ["python"]
-    if argv[0].endswith("shardflow") or argv[0].endswith("__main__.py"):
+    if argv[0].endswith("shardflow") or argv[0].endswith(os.path.join("shardflow", "__main__.py")):
         return shlex.join(["shardflow", *argv[1:]])
     if argv[0] in ("", "-c"):
         return "rerun the same Python code with the same workdir"

@@ -87,10 +87,13 @@ class Step:
         name: Unique name in the pipeline; used in stats, the run directory and errors.
         options: The :class:`StepOptions` of this step.
         stats: The :class:`StepStats` of the task being run (set by the engine).
+        shard: The shard index of the task being run (set by the engine; None at plan time).
+            Steps that number their rows, such as dedup signatures, key them by it.
     """
 
     kind: ClassVar[str] = "transform"
     default_name: ClassVar[str | None] = None
+    shard: int | None = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "Step":
         step = super().__new__(cls)
@@ -262,12 +265,18 @@ class Mapper(Transform):
 class GlobalStep(Step):
     """A step that needs every shard of its input at once (sort, global dedup, sample).
 
+    A subclass that sets ``broadcast = True`` produces a side input instead: its whole output
+    (one partition) is read, before anything else, by every shard of each step fed from it,
+    whose shard count comes from its other inputs. This suits small results that every shard
+    needs, such as the list of duplicates to drop.
+
     Args:
         out_shards: How many shards its output is split into (None: the run's ``tasks``,
-            or as many as its input had).
+            or as many as its input had). Ignored when ``broadcast`` is set.
     """
 
     kind: ClassVar[str] = "global"
+    broadcast: ClassVar[bool] = False
 
     def __init__(self, *, out_shards: int | None = None, **options: Any) -> None:
         super().__init__(**options)
@@ -276,6 +285,13 @@ class GlobalStep(Step):
     def process_all(self, batches: Iterator[pa.Table]) -> pa.Table | Iterable[pa.Table]:
         """Consume all input batches (in shard order); return the whole output."""
         raise NotImplementedError(f"{type(self).__name__} must implement process_all(batches)")
+
+    def process_inputs(self, inputs: list[Iterator[pa.Table]]) -> pa.Table | Iterable[pa.Table]:
+        """Like :meth:`process_all`, with each input of a fan-in apart (a join overrides it).
+
+        The default concatenates the inputs in the order they were connected.
+        """
+        return self.process_all(batch for side in inputs for batch in side)
 
 
 class Router(Transform):

@@ -12,6 +12,7 @@ from .errors import BadInputError, SchemaMismatchError
 from .fs import FileInfo, expand_paths, filesystem, full_path
 from .ipc import IpcWriter, read_ipc
 from .jsonl import JsonlWriter, read_jsonl
+from .ledger import ShardLedger
 from .parquet import ParquetWriter, read_parquet
 from .schema import conform, unify
 from .shards import InputShard, Piece, plan_shards
@@ -27,6 +28,7 @@ __all__ = [
     "PendingFile",
     "Piece",
     "SchemaMismatchError",
+    "ShardLedger",
     "Writer",
     "atomic_write",
     "conform",

@@ -13,13 +13,17 @@ import orjson
 import pyarrow as pa
 
 from .compression import COMPRESSIONS, infer_compression, open_input, open_output
-from .errors import BadInputError
+from .errors import ACCESS_ERRORS, BadInputError, storage_error, unreadable
+from .ledger import ShardLedger
 from .lines import count_newlines, owned_lines
 from .records import RecordParser
 from .shards import Piece
 from .writer import Writer
 
 ON_ERROR = ("raise", "skip")
+MAX_LINE_BYTES = 64 << 20
+"""Default limit of one line: far above any real document, and a line that long (a file
+with no newlines, say) is held about three times over while it is parsed."""
 
 
 def read_jsonl(
@@ -31,6 +35,8 @@ def read_jsonl(
     on_error: str = "raise",
     skipped: Counter | None = None,
     storage_options: dict | None = None,
+    max_line_bytes: int | None = MAX_LINE_BYTES,
+    ledger: ShardLedger | None = None,
 ) -> Iterator[pa.Table]:
     """Reads the records of a JSONL file or byte range as Arrow tables.
 
@@ -48,15 +54,23 @@ def read_jsonl(
             file and line, or "skip" to count it in ``skipped`` and go on.
         skipped: Counter of skipped records by reason; required with "skip".
         storage_options: Keyword arguments for the file system.
+        max_line_bytes: A longer line is a bad record ("line_too_long"), skipped without
+            being held in memory; None for no limit.
+        ledger: Column types and ids of the shard so far, shared by the pieces of one shard
+            (see ``ledger.py``): a field whose type differs from earlier records is a bad
+            record ("type_conflict"), and repeated ids are counted in it or, with its
+            ``unique_ids``, bad records ("duplicate_id"). None: batches stand alone.
 
     Yields:
         Non-empty tables of at most ``batch_size`` rows, in file order.
 
     Raises:
-        BadInputError: A bad record ("invalid_json", "not_object", "missing_text",
-            "text_not_string", "bad_id", "type_conflict") with on_error="raise", or a
-            corrupt compressed file ("corrupt_compressed"), which with "skip" is counted
-            once and ends the file after yielding every record before the damage.
+        BadInputError: A bad record ("invalid_json", "invalid_utf8", "nul_bytes",
+            "line_too_long", "not_object", "missing_text", "text_not_string", "bad_id",
+            "type_conflict", "duplicate_id") with on_error="raise"; or a corrupt compressed
+            file ("corrupt_compressed") or one that cannot be read ("unreadable_file",
+            "missing_file"), which with "skip" is counted once and ends the file after
+            yielding every record before the damage.
     """
     if on_error not in ON_ERROR:
         raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}.")
@@ -83,39 +97,55 @@ def read_jsonl(
         on_error=on_error,
         skipped=skipped,
         first_line=first_line,
+        ledger=ledger,
+        max_line_bytes=max_line_bytes,
     )
-    corrupt: list[BadInputError] = []
+    stopped: list[BadInputError] = []
     pending: list[bytes] = []
     first = 0  # range index of pending[0]
-    with open_input(piece.path, storage_options) as stream:
-        for lines in _until_corrupt(owned_lines(stream, piece.start, piece.end), corrupt):
-            pending += lines
-            while len(pending) >= batch_size:
-                table = parser.table(pending[:batch_size], first)
-                del pending[:batch_size]
-                first += batch_size
-                if table is not None:
-                    yield table
+    # The raw lines are handed on without a reference left behind (the block list emptied,
+    # each batch cut out of pending), and the parser empties the batch once it is parsed:
+    # a line of hundreds of MB is then freed before it is converted to Arrow.
+    for lines in _lines_until_stopped(piece, storage_options, max_line_bytes, stopped):
+        pending += lines
+        lines.clear()  # the reader's own list, which it no longer needs
+        while len(pending) >= batch_size:
+            batch = pending[:batch_size]
+            del pending[:batch_size]
+            table = parser.table(batch, first)
+            first += batch_size
+            if table is not None:
+                yield table
     while pending:  # the tail, after the last full batch
-        table = parser.table(pending[:batch_size], first)
+        batch = pending[:batch_size]
         del pending[:batch_size]
-        first += batch_size
+        first_of_next = first + len(batch)
+        table = parser.table(batch, first)
+        first = first_of_next  # the line numbers go on from here
         if table is not None:
             yield table
-    if corrupt:
-        # Report where reading stopped: the first line not read in full.
-        detail = f"{corrupt[0].detail}; the lines before this one were read"
-        parser.bad(first, "corrupt_compressed", detail, corrupt[0].hint)
+    if stopped:
+        error = stopped[0]
+        if error.reason == "corrupt_compressed" or first:
+            # Report where reading stopped: the first line not read in full.
+            detail = f"{error.detail}; the lines before this one were read"
+            parser.bad(first, error.reason, detail, error.hint)
+        else:
+            parser.bad(None, error.reason, error.detail, error.hint)
 
 
-def _until_corrupt(lines, corrupt: list) -> Iterator[list[bytes]]:
-    """Passes blocks through until the decompressor reports damage, which it records."""
+def _lines_until_stopped(piece, storage_options, max_line_bytes, stopped: list):
+    """The piece's lines, block by block, until its end or until the file turns out to be
+    damaged or unreadable, which it records in ``stopped`` (a list, to be read after)."""
     try:
-        yield from lines
+        with open_input(piece.path, storage_options) as stream:
+            yield from owned_lines(stream, piece.start, piece.end, max_line_bytes=max_line_bytes)
     except BadInputError as e:
         if e.reason != "corrupt_compressed":
             raise
-        corrupt.append(e)
+        stopped.append(e)
+    except ACCESS_ERRORS as e:
+        stopped.append(unreadable(piece.path, e))
 
 
 class JsonlWriter(Writer):
@@ -148,7 +178,11 @@ class JsonlWriter(Writer):
                 f"{', '.join(map(repr, COMPRESSIONS))} or None."
             )
         super().__init__(path, storage_options)
-        self._out = open_output(self._pending.stream, compression, level)
+        try:  # gzip writes its header at once: the storage may refuse it already
+            self._out = open_output(self._pending.stream, compression, level)
+        except OSError as e:
+            self._pending.abort()
+            raise storage_error(self.path, e) from e
 
     def _write(self, table: pa.Table) -> None:
         dumps, option = orjson.dumps, orjson.OPT_APPEND_NEWLINE

@@ -20,8 +20,27 @@ _BOM = b"\xef\xbb\xbf"
 _TAIL = 64 << 10  # near a range's end, read this much past it rather than a whole block
 
 
+class OversizedLine(bytes):
+    """Stands, empty, for a line longer than the reader's limit, which was skipped unread.
+
+    Attributes:
+        size: The line's length in bytes (without its newline).
+    """
+
+    size: int
+
+    def __new__(cls, size: int) -> "OversizedLine":
+        line = super().__new__(cls)
+        line.size = size
+        return line
+
+
 def owned_lines(
-    stream: BinaryIO, start: int = 0, end: int | None = None, block_size: int = BLOCK_SIZE
+    stream: BinaryIO,
+    start: int = 0,
+    end: int | None = None,
+    block_size: int = BLOCK_SIZE,
+    max_line_bytes: int | None = None,
 ) -> Iterator[list[bytes]]:
     """Yields, block by block, the lines whose first byte lies in ``[start, end)``.
 
@@ -34,10 +53,14 @@ def owned_lines(
         start: First byte offset of the range.
         end: Exclusive end offset, or None for the end of the stream.
         block_size: Bytes per read.
+        max_line_bytes: Longer lines come as an ``OversizedLine`` in their place, and are
+            never held in memory whole: reading one costs a block, not the line. None: no
+            limit.
 
     Yields:
         Non-empty lists of consecutive lines, in file order.
     """
+    limit = max_line_bytes
     if start > 0:
         block, pos = _skip_partial_line(stream, start, end, block_size)
         if block is None:
@@ -46,11 +69,21 @@ def owned_lines(
         block, pos = stream.read(block_size), 0
         if block.startswith(_BOM):
             block, pos = block[len(_BOM) :], len(_BOM)
-    carry, carry_pos = b"", pos  # carry: an unfinished line, which starts at carry_pos
+    # The unfinished line: its pieces (kept as a list, joined once: appending to bytes
+    # would copy the line once per block), its length, and its start offset.
+    carry: list[bytes] = []
+    carry_len, carry_pos = 0, pos
+
+    def finish(head: bytes) -> bytes:
+        size = carry_len + len(head)
+        if limit is not None and size > limit:
+            return OversizedLine(size)
+        return b"".join(carry) + head if carry else head
+
     while True:
         if end is not None and carry_pos >= end:
             return  # the next line starts outside the range: the next range owns it
-        block_pos = carry_pos + len(carry)
+        block_pos = carry_pos + carry_len
         if not block:
             size = block_size if end is None else min(block_size, max(end - block_pos, _TAIL))
             block = stream.read(size)
@@ -61,20 +94,32 @@ def owned_lines(
             k = block.find(b"\n", max(end - 1 - block_pos, 0))
             if k >= 0:
                 lines = block[:k].split(b"\n")
-                lines[0] = carry + lines[0]
-                yield lines
+                lines[0] = finish(lines[0])
+                yield _bounded(lines, limit, len(block))
                 return
         lines = block.split(b"\n")
         tail = lines.pop()
         if lines:
-            lines[0] = carry + lines[0]
-            carry, carry_pos = tail, block_pos + len(block) - len(tail)
-            yield lines
-        else:
-            carry += tail  # a line longer than a block
+            lines[0] = finish(lines[0])
+            carry, carry_len = [tail], len(tail)
+            carry_pos = block_pos + len(block) - len(tail)
+            yield _bounded(lines, limit, len(block))
+        else:  # a line longer than a block
+            carry.append(tail)
+            carry_len += len(tail)
+        if limit is not None and carry_len > limit:
+            carry = []  # over the limit: only its length matters from now on
         block = b""
-    if carry:
-        yield [carry]
+    if carry_len:
+        yield [finish(b"")]
+
+
+def _bounded(lines: list[bytes], limit: int | None, block_len: int) -> list[bytes]:
+    """Replaces the lines longer than ``limit`` by ``OversizedLine``. The first line was
+    checked already; the others lie inside a block, so none is longer than the block."""
+    if limit is None or block_len <= limit or max(map(len, lines)) <= limit:
+        return lines
+    return [line if len(line) <= limit else OversizedLine(len(line)) for line in lines]
 
 
 def _skip_partial_line(stream, start, end, block_size) -> tuple[bytes | None, int]:

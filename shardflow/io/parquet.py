@@ -10,6 +10,7 @@ a few thousand records have been seen, so the rewrite is rarely paid.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 
 import pyarrow as pa
@@ -17,15 +18,16 @@ import pyarrow.parquet as pq
 
 from .commit import PendingFile
 from .compression import open_output
-from .errors import BadInputError
+from .errors import ACCESS_ERRORS, BadInputError, unreadable
 from .fs import filesystem, is_local
 from .schema import conform, unify
 from .shards import Piece
 from .writer import Writer
 
-# Failures to reach the file are not damage in it: they propagate as they are.
-_ACCESS_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError)
-_CORRUPT_HINT = "The file is not valid Parquet (damaged or cut short): re-create it."
+_CORRUPT_HINT = (
+    "The file is not valid Parquet (damaged or cut short): re-create it, or pass "
+    'on_error="skip" to the reader to count it and go on with the other files.'
+)
 
 
 def read_parquet(
@@ -34,6 +36,8 @@ def read_parquet(
     batch_size: int = 10_000,
     columns: Sequence[str] | None = None,
     storage_options: dict | None = None,
+    on_error: str = "raise",
+    skipped: Counter | None = None,
 ) -> Iterator[pa.Table]:
     """Reads a Parquet file as Arrow tables.
 
@@ -45,29 +49,51 @@ def read_parquet(
         batch_size: Rows per table, at most.
         columns: Columns to read; None for all.
         storage_options: Keyword arguments for the file system.
+        on_error: "raise", or "skip": count a bad file in ``skipped`` and go on.
+        skipped: Counter of skipped files by reason; required with "skip".
 
     Yields:
         Non-empty tables, in file order.
 
     Raises:
-        BadInputError: The file is not valid Parquet (reason "corrupt_parquet").
+        BadInputError: With on_error="raise": the file is not valid Parquet
+            ("corrupt_parquet") or cannot be read ("unreadable_file", "missing_file").
+            With "skip", such a file is counted once and ends after the rows before the
+            damage. (Checks across the files of a shard: ``ShardLedger.check_table``.)
     """
     if not piece.whole:
         raise ValueError(
             f"{piece.path}: Parquet files are read whole, but the piece is the byte range "
             f"[{piece.start}, {piece.end}); plan Parquet files as unsplittable."
         )
-    fs, path = filesystem(piece.path, storage_options)
-    source = path if is_local(fs) else fs.open(path, "rb")  # local: Arrow's own reader
+    if on_error == "skip" and skipped is None:
+        raise ValueError('on_error="skip" needs skipped=collections.Counter() to count drops.')
+    try:
+        yield from _batches(piece, batch_size, columns, storage_options)
+    except BadInputError as e:
+        if on_error == "raise":
+            raise
+        skipped[e.reason] += 1
+
+
+def _batches(piece: Piece, batch_size: int, columns, storage_options) -> Iterator[pa.Table]:
+    """The file's non-empty batches; damage or no access raise ``BadInputError``."""
+    try:
+        fs, path = filesystem(piece.path, storage_options)
+        source = path if is_local(fs) else fs.open(path, "rb")  # local: Arrow's own reader
+    except ACCESS_ERRORS as e:
+        raise unreadable(piece.path, e) from e
     try:
         try:
             reader = pq.ParquetFile(source)
             for batch in reader.iter_batches(batch_size=batch_size, columns=columns):
                 if batch.num_rows:
                     yield pa.Table.from_batches([batch])
+        except ACCESS_ERRORS as e:
+            raise unreadable(piece.path, e) from e
+        except IsADirectoryError:
+            raise
         except (pa.ArrowInvalid, OSError) as e:
-            if isinstance(e, _ACCESS_ERRORS):
-                raise
             raise BadInputError(piece.path, None, "corrupt_parquet", str(e), _CORRUPT_HINT) from e
     finally:
         if not isinstance(source, str):

@@ -16,6 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import BadInputError
+from .ledger import ShardLedger, first_valid
+from .lines import OversizedLine
 
 _CONVERT_ERRORS = (pa.ArrowException, TypeError, ValueError, OverflowError)
 _MISSING = object()
@@ -34,6 +36,10 @@ class RecordParser:
         first_line: Returns the 1-based line number of the range's first line; called only
             when a line number is needed, because a range that starts mid-file has to count
             the newlines before it.
+        ledger: Column types and ids of the shard so far, checked and updated by every
+            batch (see ``ledger.py``); None: each batch stands alone.
+        max_line_bytes: The limit ``owned_lines`` applied, for the message about a line
+            over it.
     """
 
     def __init__(
@@ -45,6 +51,8 @@ class RecordParser:
         on_error: str,
         skipped: Counter | None,
         first_line: Callable[[], int],
+        ledger: ShardLedger | None = None,
+        max_line_bytes: int | None = None,
     ) -> None:
         self.path = path
         self._base = posixpath.basename(path.rstrip("/"))
@@ -54,6 +62,8 @@ class RecordParser:
         self._skipped = skipped
         self._first_line = first_line
         self._first: int | None = None
+        self._ledger = ledger
+        self._max_line_bytes = max_line_bytes
 
     def line_no(self, index: int) -> int:
         """The 1-based file line number of the range's ``index``-th line (0-based)."""
@@ -69,7 +79,8 @@ class RecordParser:
         self._skipped[reason] += 1
 
     def table(self, lines: list[bytes], first: int) -> pa.Table | None:
-        """Parses consecutive lines; ``first`` is the range index of ``lines[0]``.
+        """Parses consecutive lines; ``first`` is the range index of ``lines[0]``. Empties
+        ``lines`` once they are parsed, to free them before the Arrow copy is made.
 
         Returns:
             A table with one row per good record (None if there are none), columns in
@@ -80,29 +91,47 @@ class RecordParser:
             rows = list(map(orjson.loads, lines))
         except orjson.JSONDecodeError:
             rows, index = self._parse_each(lines, first)
+        lines.clear()  # parsed: the raw bytes go before the Arrow copy is made
         try:
             array = pa.array(rows)
             ok = self._looks_valid(array)
+            if ok and self._ledger is not None:
+                ok = not self._ledger.conflicts(self._other_fields(array))
         except _CONVERT_ERRORS:
             ok = False
         if not ok:
             if index is None:
                 index = list(range(first, first + len(rows)))
             rows, index = self._check_each(rows, index)
+            if self._ledger is not None:
+                rows, index = self._check_types(rows, index)
             array = self._convert(rows, index)
         if array is None or len(array) == 0:
             return None
-        return self._finish(pa.Table.from_struct_array(array), index, first)
+        table = self._finish(pa.Table.from_struct_array(array), index, first)
+        if self._ledger is not None:
+            table = self._remember(table, index, first)
+        return table
 
     def _parse_each(self, lines, first):
         rows, index = [], []
         for i, line in enumerate(lines, first):
+            if type(line) is OversizedLine:
+                self.bad(
+                    i, "line_too_long",
+                    f"the line is {line.size:,} bytes long, over max_line_bytes="
+                    f"{self._max_line_bytes:,}; it was skipped unread",
+                    "Pass a larger max_line_bytes= to the reader (None for no limit; a record "
+                    'needs about 3 times its size in memory), or on_error="skip" to skip such '
+                    "lines (each is counted in the stats).",
+                )
+                continue
             try:
                 rows.append(orjson.loads(line))
                 index.append(i)
             except orjson.JSONDecodeError as e:
                 if line.strip():  # blank lines (and a lone \r) are allowed, not errors
-                    self.bad(i, "invalid_json", f"the line is not valid JSON ({e})")
+                    self.bad(i, *_why_not_json(line, e))
         return rows, index
 
     def _looks_valid(self, array: pa.Array | pa.ChunkedArray) -> bool:
@@ -149,6 +178,49 @@ class RecordParser:
             good.append(row)
             good_index.append(i)
         return good, good_index
+
+    def _other_fields(self, array: pa.Array | pa.ChunkedArray) -> pa.Schema:
+        """The fields of a batch's struct array other than text and id, as a schema."""
+        fixed = (self._text_key, self._id_key)
+        return pa.schema([f for f in array.type if f.name not in fixed])
+
+    def _check_types(self, rows, index):
+        """Drops (or raises for) each record with a field whose type cannot join the type
+        that field had earlier in the shard."""
+        ledger = self._ledger
+        fixed = (self._text_key, self._id_key)
+        good, good_index = [], []
+        for row, i in zip(rows, index):
+            for name, value in row.items():
+                if value is None or name in fixed or not ledger.knows(name):
+                    continue
+                try:
+                    kind = pa.array([value]).type
+                except _CONVERT_ERRORS:
+                    continue  # not Arrow-convertible at all: _convert reports it
+                if not ledger.fits(name, kind):
+                    self.bad(i, "type_conflict", ledger.conflict_detail(name, kind))
+                    break
+            else:
+                good.append(row)
+                good_index.append(i)
+        return good, good_index
+
+    def _remember(self, table: pa.Table, index, first) -> pa.Table:
+        """Records the batch's column types and ids in the ledger; drops (or raises for)
+        repeated ids when ids must be unique, else counts them."""
+
+        def range_index(row: int) -> int:
+            return index[row] if index is not None else first + row
+
+        def origin(name: str):
+            i = range_index(first_valid(table.column(name)))
+            return lambda: f"{self.path}:{self.line_no(i)}"
+
+        # "text" and "id" have fixed types (string), which the checks above enforce.
+        others = pa.schema([f for f in table.schema if f.name not in ("id", "text")])
+        self._ledger.learn(others, origin)
+        return self._ledger.check_ids(table, lambda row, *why: self.bad(range_index(row), *why))
 
     def _convert(self, rows, index) -> pa.Array | None:
         """``pa.array(rows)``, dropping (or raising for) each record whose values cannot
@@ -212,3 +284,28 @@ def _first_failure(rows: list) -> tuple[int, Exception]:
         except _CONVERT_ERRORS as e:
             error = e
     return lo, error
+
+
+def _why_not_json(line: bytes, error: Exception) -> tuple[str, str, str | None]:
+    """The reason, detail and hint for a line that orjson rejects: bytes that are not
+    UTF-8, raw NUL bytes, or plain bad JSON."""
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return (
+            "invalid_utf8",
+            f"the line is not valid UTF-8 (byte {line[e.start]:#04x} at byte {e.start + 1} of "
+            "the line)",
+            "Re-encode the file as UTF-8 (e.g. iconv -f latin1 -t utf-8 in.jsonl > out.jsonl), "
+            'or pass on_error="skip" to the reader to skip such records (each is counted).',
+        )
+    nul = line.find(b"\x00")
+    if nul >= 0:
+        return (
+            "nul_bytes",
+            f"the line holds a raw NUL byte at byte {nul + 1} (JSON writes it as \\u0000 inside "
+            "strings)",
+            "The file may be damaged (a crash can leave runs of NUL bytes): re-create it, or "
+            'pass on_error="skip" to the reader to skip such records (each is counted).',
+        )
+    return "invalid_json", f"the line is not valid JSON ({error})", None

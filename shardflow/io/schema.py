@@ -46,6 +46,18 @@ def unify(tables_or_schemas: Iterable[pa.Schema | pa.Table | pa.RecordBatch]) ->
         ) from e
 
 
+def joined_type(a: pa.DataType, b: pa.DataType) -> pa.DataType | None:
+    """The type that values of types ``a`` and ``b`` can share under ``unify``'s promotion
+    rules (null -> any, int -> float, union of struct fields), or None if there is none."""
+    if a.equals(b):
+        return a
+    try:
+        schemas = [pa.schema([("x", a)]), pa.schema([("x", b)])]
+        return pa.unify_schemas(schemas, promote_options="permissive").field("x").type
+    except _UNIFY_ERRORS:
+        return None
+
+
 def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """Brings ``table`` to ``schema``: adds missing columns (and struct fields) as nulls,
     reorders columns, and casts where the types differ.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from .commit import PendingFile
+from .errors import storage_error
 from .fs import FileInfo
 
 
@@ -42,7 +43,11 @@ class Writer:
             raise RuntimeError(f"Cannot write to {self.path}: the writer is {self._state}.")
         if isinstance(table, pa.RecordBatch):
             table = pa.Table.from_batches([table])
-        self._write(table)
+        try:
+            self._write(table)
+        except OSError as e:
+            self.abort()
+            raise storage_error(self.path, e) from e
         self.rows += table.num_rows
 
     @property
@@ -62,6 +67,8 @@ class Writer:
         """Finishes the file and commits it atomically; returns the committed file.
 
         Calling it again returns the same result. If finishing fails, the file is aborted.
+        A write or commit that the storage refuses (``OSError``: disk full, ...) aborts the
+        file and raises an ``OSError`` of the same errno that names it.
         """
         if self._state == "committed":
             return self._info
@@ -70,6 +77,9 @@ class Writer:
         try:
             self._finish()
             self._info = self._pending.commit()
+        except OSError as e:
+            self.abort()
+            raise storage_error(self.path, e) from e
         except BaseException:
             self.abort()
             raise

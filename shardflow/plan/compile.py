@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from shardflow.plan.keys import digest, fingerprint
 from shardflow.plan.stages import Stage, build_stages
-from shardflow.plan.tasks import TaskId, TaskSpec, global_inputs, shard_inputs
+from shardflow.plan.tasks import InputRef, TaskId, TaskSpec, global_inputs, shard_inputs
 
 if TYPE_CHECKING:
     from shardflow.graph.dag import Graph
@@ -120,10 +120,12 @@ def compile_plan(graph: "Graph", source_shards: dict[str, list["InputShard"]], t
             inputs_key = [[(p.path, p.start, p.end) for p in s.pieces] + [s.nbytes] for s in shards]
         elif stage.kind == "global":
             n_in = max((u.n_tasks * u.n_parts for u in ups), default=1)
-            n_tasks, n_parts = 1, steps[0].out_shards or tasks or n_in
-            inputs_key = []
+            n_parts = 1 if stage.broadcast else steps[0].out_shards or tasks or n_in
+            n_tasks, inputs_key = 1, []
         else:
-            n_tasks = max((u.n_parts if u.n_parts > 1 else u.n_tasks for u in ups), default=0)
+            # A broadcast input does not shard its reader: every shard reads it whole.
+            sharding = [u for u in ups if not u.stage.broadcast] or ups
+            n_tasks = max((u.n_parts if u.n_parts > 1 else u.n_tasks for u in sharding), default=0)
             n_parts, inputs_key = 1, []
         key = digest(
             {
@@ -138,8 +140,11 @@ def compile_plan(graph: "Graph", source_shards: dict[str, list["InputShard"]], t
         plans[stage.id] = sp
         for shard in range(n_tasks):
             refs: tuple = ()
-            for u, (_, exit) in zip(ups, stage.inputs):
-                if stage.kind == "global":
+            # Broadcast inputs come first, so a step has its side input before the data.
+            for u, (_, exit) in sorted(zip(ups, stage.inputs), key=lambda ue: not ue[0].stage.broadcast):
+                if u.stage.broadcast:
+                    refs += (InputRef(TaskId(u.id, 0), exit, 0),)
+                elif stage.kind == "global":
                     refs += global_inputs(u.id, exit, u.n_tasks, u.n_parts)
                 else:
                     refs += shard_inputs(u.id, exit, u.n_tasks, u.n_parts, shard)

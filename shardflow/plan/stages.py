@@ -40,6 +40,8 @@ class Stage:
         gpus: GPUs one task needs.
         memory: Memory limit of one task in bytes, or None.
         time: Wall-clock limit of one task in seconds, or None.
+        broadcast: A global stage whose output every shard of its readers gets whole
+            (see :class:`~shardflow.graph.step.GlobalStep`).
     """
 
     id: str
@@ -55,6 +57,7 @@ class Stage:
     memory: int | None = None
     time: float | None = None
     sinks: tuple[str, ...] = ()
+    broadcast: bool = False
 
 
 def _resources(step: "Step") -> tuple[float, float, int | None, float | None]:
@@ -143,6 +146,7 @@ def build_stages(graph: "Graph") -> list[Stage]:
             memory=min(mems) if mems else None,
             time=min(times) if times else None,
             sinks=tuple(s.name for s in chain if isinstance(s, Sink)),
+            broadcast=isinstance(head, GlobalStep) and head.broadcast,
         )
         stages.append(stage)
     return stages

@@ -31,10 +31,13 @@ class BoundTask:
         steps_blob: cloudpickle of the stage's steps, in order.
         source_shard: The input shard, for a source stage.
         inputs: For each input partition, its files (from the upstream markers).
+        input_sources: For each input partition, which of the stage's inputs it comes from
+            (an index into the stage's ``inputs``), so a join can tell its sides apart.
         data_paths: Per checkpoint exit, where each of its output partitions goes.
         parents: For each step, its parent's name in the stage (None for the head).
         exits: The stage's exits.
         merge: ``concat`` or ``seq`` (a convergence).
+        input_bytes: Stored size of what it reads (its shard, or its input files).
         dry_run: Scratch directory that sinks write to instead of their own paths, with
             sources reading one small batch (None for a real run).
         part_rows: Commit the outputs every this many input rows, with a progress record,
@@ -53,6 +56,7 @@ class BoundTask:
     steps_blob: bytes
     source_shard: "InputShard | None"
     inputs: tuple[tuple[str, ...], ...]
+    input_sources: tuple[int, ...]
     data_paths: dict[str, tuple[str, ...]]
     parents: tuple[str | None, ...]
     exits: tuple[str, ...]
@@ -65,6 +69,7 @@ class BoundTask:
     dry_run: str | None = None
     part_rows: int | None = None
     progress_path: str = ""
+    input_bytes: int = 0
 
     def retry(self) -> "BoundTask":
         return replace(self, attempt=self.attempt + 1)
@@ -89,9 +94,10 @@ class Binder:
         """Bind ``tid``; ``markers`` must hold the marker of every task it depends on."""
         sp = self.plan.stages[tid.stage]
         spec = self.plan.tasks[tid]
-        inputs = tuple(
-            tuple(f["path"] for f in markers[ref.task].outputs[ref.exit][ref.part]) for ref in spec.inputs
-        )
+        files = [markers[ref.task].outputs[ref.exit][ref.part] for ref in spec.inputs]
+        inputs = tuple(tuple(f["path"] for f in part) for part in files)
+        origin = {key: i for i, key in enumerate(sp.stage.inputs)}
+        input_sources = tuple(origin.get((ref.task.stage, ref.exit), 0) for ref in spec.inputs)
         shards = self.plan.source_shards.get(tid.stage)
         return BoundTask(
             id=tid,
@@ -100,6 +106,7 @@ class Binder:
             steps_blob=self._blobs[tid.stage],
             source_shard=shards[tid.shard] if shards is not None else None,
             inputs=inputs,
+            input_sources=input_sources,
             data_paths={
                 e: tuple(self.rundir.data_path(sp, e, tid.shard, p) for p in range(sp.n_parts))
                 for e in sp.stage.exits if e not in sp.stage.sinks
@@ -114,4 +121,5 @@ class Binder:
             resources={"cpus": sp.stage.cpus, "gpus": sp.stage.gpus, "memory": sp.stage.memory, "time": sp.stage.time},
             part_rows=None if self.dry_run else self.part_rows,
             progress_path=self.rundir.progress_path(sp, tid.shard),
+            input_bytes=shards[tid.shard].nbytes if shards is not None else sum(f["size"] for part in files for f in part),
         )

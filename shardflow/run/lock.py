@@ -105,3 +105,12 @@ class RunLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def live_holder(path: str) -> dict[str, Any] | None:
+    """Who holds the lock at ``path``, if that run is alive (None: no lock, or a stale one).
+
+    ``shardflow status`` and the dashboard use it to tell a run in progress from a stopped one.
+    """
+    holder = RunLock(path, "")._holder()
+    return holder if holder is not None and not _is_stale(holder) else None

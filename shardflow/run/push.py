@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from shardflow.graph.step import Router, Sink, Step, Transform, Writer, part_file
 from shardflow.io import FileInfo, IpcWriter, JsonlWriter
-from shardflow.run.stream import as_tables, concat
+from shardflow.run.stream import as_tables, concat, length_histogram
 
 SEQ = "__shardflow_seq"
 
@@ -113,6 +113,7 @@ class ExitNode(Node):
             self.stats.rows_in += table.num_rows
             self.stats.rows_out += table.num_rows
             self.stats.seconds += time.perf_counter() - t0
+            self.stats.lengths.update(length_histogram(table))  # what was written, for the report
 
     def finish(self) -> None:
         t0 = time.perf_counter()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import socket
 import time
 from dataclasses import dataclass
@@ -32,6 +33,10 @@ import orjson
 
 from shardflow.io import file_crc32, filesystem, write_bytes_atomic
 from shardflow.plan import Plan, StagePlan, TaskId
+
+
+#: A marker's file name: the shard, zero-padded (temporaries of killed writers never match).
+MARKER_NAME = re.compile(r"\d{5,}\.json")
 
 
 @dataclass(frozen=True)
@@ -155,17 +160,27 @@ class RunDir:
                 return f"crc32 {crc:08x} instead of {entry['crc32']:08x}"
         return None
 
+    def marker_paths(self, stage_dirname: str) -> dict[int, str]:
+        """Markers present in one stage folder, by shard (one listing; temporaries ignored)."""
+        done_dir = self.path("stages", stage_dirname, "done")
+        try:
+            paths = self.fs.ls(done_dir, detail=False)
+        except FileNotFoundError:
+            return {}
+        found = {}
+        for path in paths:
+            name = posixpath.basename(path)
+            if MARKER_NAME.fullmatch(name):
+                found[int(name[:-5])] = path if "://" in path or path.startswith("/") else self.path(path)
+        return dict(sorted(found.items()))
+
     def completed(self, plan: Plan, verify: str = "size") -> dict[TaskId, Marker]:
         """Valid markers of every task of ``plan`` (one listing per stage, not per task)."""
         found: dict[TaskId, Marker] = {}
         for sp in plan.stages.values():
-            done_dir = posixpath.join(self.stage_dir(sp), "done")
-            try:
-                names = {posixpath.basename(p) for p in self.fs.ls(done_dir, detail=False)}
-            except FileNotFoundError:
-                continue
+            present = self.marker_paths(sp.dirname)
             for shard in range(sp.n_tasks):
-                if f"{shard:05d}.json" in names:
+                if shard in present:
                     marker = self.read_marker(sp, shard, verify)
                     if marker is not None:
                         found[marker.task] = marker

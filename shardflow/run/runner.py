@@ -9,11 +9,12 @@ from shardflow._version import __version__
 from shardflow.plan import Plan
 from shardflow.run.cleanup import remove_stale_writes, remove_task_temps
 from shardflow.run.executor import Executor
-from shardflow.run.hooks import RunHooks
+from shardflow.run.hooks import HookList, RunHooks
 from shardflow.run.lock import RunLock
 from shardflow.run.result import RunFailed, RunResult, RunStats, branch_status, leaf_outputs
 from shardflow.run.rundir import RunDir
 from shardflow.run.scheduler import Scheduler
+from shardflow.run.stage_events import StageEvents
 
 if TYPE_CHECKING:
     from shardflow.graph.dag import Graph
@@ -48,7 +49,7 @@ def execute_run(
         part_rows: Tasks commit their outputs every this many input rows (None: once).
         verify: ``"size"`` or ``"checksum"``: how completed outputs are checked before reuse.
     """
-    hooks = hooks or RunHooks()
+    hooks = HookList([StageEvents(rundir), hooks or RunHooks()])
     started = time.time()
     rundir.fs.makedirs(rundir.url, exist_ok=True)
     with RunLock(rundir.path("lock.json"), command):
@@ -101,7 +102,7 @@ def _failure_message(plan: Plan, rundir: RunDir, outcome, missing: int, command:
         lines.append(f"  task {tid} ({failure.kind}): {failure.message}")
         lines.append(f"    log: {rundir.log_path(sp, tid.shard)}")
         tb = failure.traceback.strip().splitlines()
-        if tb:
+        if tb and not _about_the_data(tb[-1]):
             lines.extend("    | " + line for line in tb[-6:])
     if len(outcome.failures) > 5:
         lines.append(f"  ... and {len(outcome.failures) - 5} more failed tasks (shardflow status {rundir.url})")
@@ -109,3 +110,10 @@ def _failure_message(plan: Plan, rundir: RunDir, outcome, missing: int, command:
         lines.append(f"  {len(outcome.blocked)} tasks were not started because a task they need failed.")
     lines.append(f"Completed work is kept. Fix the cause, then resume with:\n  {command}")
     return "\n".join(lines)
+
+
+def _about_the_data(last_traceback_line: str) -> bool:
+    """Whether the error is the io layer's word on bad input (``BadInputError``,
+    ``SchemaMismatchError``): its message already names the file, the record and the fix,
+    and the frames, all inside shardflow, would only bury it (they stay in the task log)."""
+    return last_traceback_line.startswith("shardflow.io.errors.")

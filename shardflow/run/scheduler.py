@@ -120,6 +120,7 @@ class Scheduler:
         self.cleaner = cleaner
         self._delayed: list[tuple[float, int, BoundTask]] = []  # (due time, seq, task) heap
         self._seq = 0
+        self._submitted: dict[TaskId, float] = {}  # wall time of each running task's submission
         self._interrupts = 0
 
     def run(self) -> LoopOutcome:
@@ -207,6 +208,7 @@ class Scheduler:
 
     def _submit(self, state: SchedulerState, task: BoundTask) -> None:
         state.running.add(task.id)
+        self._submitted[task.id] = time.time()
         self.executor.submit(task)
         self.rundir.append_event("task_start", task=str(task.id), attempt=task.attempt)
         self.hooks.on_task_start(task.id, task.attempt)
@@ -220,9 +222,11 @@ class Scheduler:
             outcome.ran += 1
             finish_task(state, tid)
             rows = sum(s.get("rows_out", 0) for s in marker.stats.values())
+            self._submitted.pop(tid, None)
             self.rundir.append_event(
                 "task_done", task=str(tid), stage_key=sp.key, attempt=c.task.attempt,
                 seconds=marker.seconds, rows_out=rows,
+                bytes_in=c.marker.get("bytes_in"), bytes_out=c.marker.get("bytes_out"),
             )
             self.hooks.on_task_done(tid, marker)
             return
@@ -230,8 +234,10 @@ class Scheduler:
         if self.cleaner is not None:
             self.cleaner(tid)
         delay = self._retry_delay(c.task, failure)
+        submitted = self._submitted.pop(tid, None)
         self.rundir.append_event(
             "task_failed", task=str(tid), attempt=c.task.attempt, kind=failure.kind,
+            seconds=round(time.time() - submitted, 6) if submitted else None,
             step=failure.step, message=failure.message, retry_in=delay,
             log=c.task.log_path,
         )

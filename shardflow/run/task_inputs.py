@@ -16,6 +16,7 @@ from shardflow.graph.step import Step
 from shardflow.io import read_ipc
 from shardflow.run.bound import BoundTask
 from shardflow.run.push import SEQ, call_step
+from shardflow.run.stream import emitted
 
 #: Rows a source emits in a dry run.
 DRY_RUN_ROWS = 32
@@ -40,12 +41,29 @@ def input_batches(task: BoundTask) -> Iterator[tuple[int, pa.Table]]:
     if task.merge == "seq":
         # Each input is in sequence order already: a k-way merge restores the original order,
         # ties broken by input order, holding one batch per input in memory.
-        keyed = ([(seq, i, t) for seq, t in stream] for i, stream in enumerate(streams))
-        for seq, _, table in heapq.merge(*[iter(k) for k in keyed], key=lambda x: (x[0], x[1])):
+        tagged = [_tagged(i, stream) for i, stream in enumerate(streams)]
+        for seq, _, table in heapq.merge(*tagged, key=lambda x: (x[0], x[1])):
             yield seq, table
         return
     for stream in streams:
         yield from stream
+
+
+def inputs_by_source(task: BoundTask, count: int) -> list[Iterator[pa.Table]]:
+    """The task's input tables split by which of the stage's ``count`` inputs they come from."""
+
+    def one(source: int) -> Iterator[pa.Table]:
+        for files, origin in zip(task.inputs, task.input_sources):
+            if origin == source:
+                for _, table in checkpoint_batches(task, files):
+                    yield table
+
+    return [one(i) for i in range(count)]
+
+
+def _tagged(index: int, stream: Iterator[tuple[int, pa.Table]]) -> Iterator[tuple[int, int, pa.Table]]:
+    for seq, table in stream:
+        yield seq, index, table
 
 
 def source_batches(task: BoundTask, source: Step, skip: int = 0) -> Iterator[tuple[int, pa.Table]]:
@@ -63,7 +81,7 @@ def source_batches(task: BoundTask, source: Step, skip: int = 0) -> Iterator[tup
             table, skip = table.slice(skip), 0
         if task.dry_run is not None:
             table = table.slice(0, DRY_RUN_ROWS - rows)
-        source.stats.rows_out += table.num_rows
+        emitted(source.stats, table)  # rows and the length histogram of what was read
         rows += table.num_rows
         yield seq, table
         seq += 1

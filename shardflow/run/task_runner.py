@@ -34,7 +34,7 @@ from shardflow.run.push import (
 )
 from shardflow.run.parts import Parts, intact, manifest, part_path, remove_file
 from shardflow.run.stream import concat, split_rows
-from shardflow.run.task_inputs import input_batches, skip_rows, source_batches
+from shardflow.run.task_inputs import input_batches, inputs_by_source, skip_rows, source_batches
 from shardflow.run.tasklog import task_log
 
 __all__ = ["StepCache", "StepError", "execute", "run_task"]
@@ -64,18 +64,21 @@ class StepCache:
         steps = [copy.copy(s) for s in template]
         for step in steps:
             step.stats = StepStats(tasks=1)
+            step.shard = task.id.shard
         return steps
 
 
 def _run_global(task: BoundTask, head: GlobalStep) -> dict[str, list[list[dict[str, Any]]]]:
     """A global step: all inputs at once, output split into the stage's partitions."""
 
-    def inputs() -> Iterator[pa.Table]:
-        for _, table in input_batches(task):
+    def counted(stream: Iterator[pa.Table]) -> Iterator[pa.Table]:
+        for table in stream:
             head.stats.rows_in += table.num_rows
             yield table
 
-    tables = call_step(head, "process_all", lambda: head.process_all(inputs()))
+    count = max(task.input_sources, default=0) + 1
+    sides = [counted(s) for s in inputs_by_source(task, count)]
+    tables = call_step(head, "process_all", lambda: head.process_inputs(sides))
     whole = concat(tables) if tables else pa.table({})
     head.stats.rows_out += whole.num_rows
     paths = task.data_paths[head.name]
@@ -169,6 +172,9 @@ def run_task(task: BoundTask, cache: StepCache, randomize_start: float = 0.0) ->
             "outputs": outputs,
             "side": side,
             "stats": {s.name: s.stats.to_dict() for s in steps},
+            # Bytes read (its shard or input files, as stored) and written, for throughput displays.
+            "bytes_in": task.input_bytes,
+            "bytes_out": sum(f["size"] for parts in outputs.values() for part in parts for f in part),
             "seconds": round(time.time() - started, 6),
             "started": started,
             "host": socket.gethostname(),

@@ -3,7 +3,20 @@
 from shardflow.steps.adapters import DatatroveStep, from_datatrove
 from shardflow.steps.counts import CountText, count_text
 from shardflow.steps.extract import ExtractHtml, extract_html
+from shardflow.steps.dedup import (
+    ExactDedup,
+    MinhashClusters,
+    MinhashFilter,
+    MinhashSignatures,
+    exact_dedup,
+    minhash_clusters,
+    minhash_dedup,
+    minhash_filter,
+    minhash_signatures,
+)
+from shardflow.steps.join import Join, join
 from shardflow.steps.jsonl import JsonlReader, JsonlSink, read_jsonl, write_jsonl
+from shardflow.steps.langid import LanguageId, language_id
 from shardflow.steps.parquet import ParquetReader, ParquetSink, read_parquet, write_parquet
 from shardflow.steps.pii import RedactPii, redact_pii
 from shardflow.steps.readers import (
@@ -31,6 +44,8 @@ from shardflow.steps.rows import (
 from shardflow.steps.tokens import CountTokens, count_tokens
 
 __all__ = [
+    "Join",
+    "join",
     "ConvergeBatches",
     "RouteBatches",
     "converge",
@@ -40,6 +55,17 @@ __all__ = [
     "CsvReader",
     "DatatroveStep",
     "ExtractHtml",
+    "ExactDedup",
+    "LanguageId",
+    "MinhashClusters",
+    "MinhashFilter",
+    "MinhashSignatures",
+    "exact_dedup",
+    "language_id",
+    "minhash_clusters",
+    "minhash_dedup",
+    "minhash_filter",
+    "minhash_signatures",
     "FilterRows",
     "HfDatasetReader",
     "JsonlReader",

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shardflow.graph.step import Source
-from shardflow.io import BadInputError, InputShard, Piece, expand_paths, plan_shards
+from shardflow.io import BadInputError, InputShard, Piece, ShardLedger, expand_paths, plan_shards
 from shardflow.steps.window import WindowedShard, coalesce, plan_window, take_window
 
 Adapter = Callable[[dict[str, Any]], "dict[str, Any] | None"]
@@ -53,6 +53,16 @@ class FileSource(Source):
         storage_options: fsspec options (credentials, endpoint) for these paths.
         on_error: ``"raise"`` on a bad record (the error names file and line) or
             ``"skip"`` it and count it in stats under its reason.
+        unique_ids: Treat a repeated id as a bad record (``duplicate_id``: raise, or keep
+            only the first). By default repeated ids are kept and counted in stats
+            (``counters["duplicate_ids"]``). Ids are compared within one task's shard; use a
+            dedup step to compare across shards. (JSON Lines and Parquet readers.)
+
+    While a shard is read, ``self._ledger`` holds its column types and ids (a
+    :class:`~shardflow.io.ShardLedger`, new for each shard); readers that can check records
+    against it (JSON Lines, Parquet) do: within a shard a field keeps the type it had first,
+    and a record where it has another (a string in one file, an object in the next) is a
+    bad record (``type_conflict``).
     """
 
     def __init__(
@@ -68,6 +78,7 @@ class FileSource(Source):
         batch_size: int = 10_000,
         storage_options: dict[str, Any] | None = None,
         on_error: str = "raise",
+        unique_ids: bool = False,
         **options: Any,
     ) -> None:
         super().__init__(**options)
@@ -89,6 +100,8 @@ class FileSource(Source):
         self.read_batch_size = batch_size
         self.storage_options = storage_options
         self.on_error = on_error
+        self.unique_ids = unique_ids
+        self._ledger: ShardLedger | None = None
 
     # -- plan time ---------------------------------------------------------------------------
     def splittable(self, path: str) -> bool:
@@ -96,7 +109,11 @@ class FileSource(Source):
 
     def list_files(self):
         """The input files, in reading order (override to read a manifest, e.g. state.json)."""
-        return expand_paths(self.paths, self.storage_options)
+        try:
+            return expand_paths(self.paths, self.storage_options)
+        except FileNotFoundError as e:
+            # Raised at plan time, before any task starts; name the step as well.
+            raise FileNotFoundError(f"step {self.name!r}: {e}") from e
 
     def list_shards(self, n: int | None) -> list[InputShard]:
         files = self.list_files()
@@ -127,15 +144,23 @@ class FileSource(Source):
                 self.stats.drop(reason, count)
 
     def _documents(self, shard: InputShard, skipped: Counter) -> Iterator[pa.Table]:
-        for piece in shard.pieces:
-            for table in self.read_piece(piece, skipped):
-                if self.adapter is not None:
-                    table = self._adapt(table, piece.path, skipped)
-                    if table is None:
-                        continue
-                if self.path_column:
-                    table = table.append_column(self.path_column, pa.array([piece.path] * table.num_rows, pa.string()))
-                yield table
+        # A new ledger per shard, at plan time too, so that skip/limit windows count the rows
+        # a run keeps. It lives only while the shard is read: never pickled with the step.
+        self._ledger = ledger = ShardLedger(unique_ids=self.unique_ids)
+        try:
+            for piece in shard.pieces:
+                for table in self.read_piece(piece, skipped):
+                    if self.adapter is not None:
+                        table = self._adapt(table, piece.path, skipped)
+                        if table is None:
+                            continue
+                    if self.path_column:
+                        table = table.append_column(self.path_column, pa.array([piece.path] * table.num_rows, pa.string()))
+                    yield table
+        finally:
+            self._ledger = None
+            if ledger.duplicate_ids:  # kept, but never silent
+                self.note("duplicate_ids", ledger.duplicate_ids)
 
     def _adapt(self, table: pa.Table, path: str, skipped: Counter) -> pa.Table | None:
         rows = []

@@ -8,6 +8,7 @@ from typing import Any, Iterator
 import pyarrow as pa
 
 from shardflow.io import JsonlWriter, Piece, infer_compression, read_jsonl as read_jsonl_piece
+from shardflow.io.jsonl import MAX_LINE_BYTES
 from shardflow.steps.files import FileSource
 from shardflow.steps.writers.base import FileSink
 
@@ -22,6 +23,8 @@ class JsonlReader(FileSource):
         text_key: The field holding the text (renamed to ``text``); every record needs it.
         id_key: The field holding the id (renamed to ``id``); missing ids become
             ``<file name>:<line>``.
+        max_line_bytes: A longer line is a bad record (``line_too_long``), skipped without
+            being held in memory (default 64 MiB); None for no limit.
         **kwargs: ``limit``, ``skip``, ``adapter``, ``path_column``, ``on_error`` ... (see
             :class:`~shardflow.steps.files.FileSource`) and the step options.
 
@@ -30,6 +33,10 @@ class JsonlReader(FileSource):
     """
 
     default_name = "read_jsonl"
+
+    def __init__(self, paths, *, max_line_bytes: int | None = MAX_LINE_BYTES, **kwargs: Any) -> None:
+        super().__init__(paths, **kwargs)
+        self.max_line_bytes = max_line_bytes
 
     def splittable(self, path: str) -> bool:
         return infer_compression(path) is None
@@ -43,6 +50,8 @@ class JsonlReader(FileSource):
             on_error=self.on_error,
             skipped=skipped,
             storage_options=self.storage_options,
+            max_line_bytes=self.max_line_bytes,
+            ledger=self._ledger,
         )
 
 

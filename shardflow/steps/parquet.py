@@ -7,7 +7,7 @@ from typing import Any, Iterator, Sequence
 
 import pyarrow as pa
 
-from shardflow.io import ParquetWriter, Piece, read_parquet as read_parquet_piece
+from shardflow.io import BadInputError, ParquetWriter, Piece, read_parquet as read_parquet_piece
 from shardflow.steps.files import FileSource, name_columns
 from shardflow.steps.writers.base import FileSink
 
@@ -36,12 +36,23 @@ class ParquetReader(FileSource):
         self.columns = list(columns) if columns else None
 
     def read_piece(self, piece: Piece, skipped: Counter) -> Iterator[pa.Table]:
+        def bad(row: int, reason: str, detail: str, hint: str | None) -> None:
+            if self.on_error == "raise":
+                raise BadInputError(piece.path, None, reason, f"row {row + 1} of the file: {detail}", hint)
+            skipped[reason] += 1
+
         first = 0
         for table in read_parquet_piece(
-            piece, batch_size=self.read_batch_size, columns=self.columns, storage_options=self.storage_options
+            piece, batch_size=self.read_batch_size, columns=self.columns,
+            storage_options=self.storage_options, on_error=self.on_error, skipped=skipped,
         ):
-            yield name_columns(table, piece.path, self.text_key, self.id_key, first)
-            first += table.num_rows
+            n = table.num_rows
+            table = name_columns(table, piece.path, self.text_key, self.id_key, first)
+            if self._ledger is not None:  # the file's columns and ids against the shard's
+                table = self._ledger.check_table(table, first, bad, lambda row: f"{piece.path}, row {row + 1}")
+            first += n
+            if table.num_rows:
+                yield table
 
 
 class ParquetSink(FileSink):

@@ -124,3 +124,24 @@ def test_schema_is_json_schema_for_editors():
 def test_python_pipeline_files_run_too(tmp_path):
     res = CliRunner().invoke(main, ["validate", os.path.join(os.path.dirname(__file__), "..", "..", "examples", "demo.py")])
     assert res.exit_code == 0 and "pipeline 'demo' is valid (5 steps)" in res.output
+
+
+def test_recipe_options_reach_the_steps():
+    from shardflow.recipe import build_graph
+
+    text = """\
+pipeline: options
+steps:
+  - {name: docs, use: read_jsonl, args: {paths: x}}
+  - {name: kept, use: filter_rows, input: docs, where: "True", fuse: true, rejected: out/rejected}
+  - {name: risky, use: map_rows, input: kept, expr: "row", on_failure: continue, retries: 2, retry_backoff: 0.5, cpus: 2, memory: 1000000, batch_size: 64}
+  - {name: risky_out, use: write_jsonl, input: risky, args: {path: out/risky}}
+  - {name: safe_out, use: write_parquet, input: kept, args: {path: out/safe}}
+"""
+    graph = build_graph(parse_recipe(text, "o.yaml"), "o.yaml")
+    kept, risky = graph.step("kept"), graph.step("risky")
+    assert kept.options.fuse and kept.rejected == "out/rejected"
+    o = risky.options
+    assert (o.on_failure, o.retries, o.retry_backoff, o.cpus, o.memory, o.batch_size) == ("continue", 2, 0.5, 2, 1000000, 64)
+    assert [s.name for s in graph.successors(kept)] == ["risky", "safe_out"]
+    assert risky.fn({"a": 1}) == {"a": 1}

@@ -19,6 +19,11 @@ def slow(table):
     return table
 
 
+def output_files(outputs: dict[str, list[str]]) -> list[str]:
+    """Every file of a result's outputs, sorted."""
+    return sorted(f for files in outputs.values() for f in files)
+
+
 def build(inp: str, out: str) -> sf.Pipeline:
     with sf.Pipeline("slow") as p:
         docs = read_jsonl(inp, batch_size=50) >> map_batches(slow, name="slow")

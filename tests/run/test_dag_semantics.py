@@ -187,3 +187,40 @@ def test_continue_policy_reports_per_branch_status(main_input, tmp_path):
     result = p.run(workdir=str(tmp_path / "run"), tasks=3, workers=2, raise_on_failure=False)
     assert result.branches == {"ok": "ok", "bad": "failed"}
     assert not result.ok and len(result.failures) == 3
+
+
+def test_join_on_a_key_column_is_a_global_step(main_input, tmp_path):
+    inp, docs = main_input
+    from shardflow.steps import join
+
+    with sf.Pipeline("join") as p:
+        texts = read_jsonl(inp, name="texts")
+        labels = read_jsonl(inp, name="labels") >> map_rows(lambda d: {"id": d["id"], "label": len(d["text"]) % 3}, name="label")
+        kept_labels = labels >> filter_rows(lambda d: d["label"] != 0, name="nonzero")
+        [texts, kept_labels] >> join(on="id", name="joined") >> write_jsonl(str(tmp_path / "o"), name="w")
+    plan = p.plan(4)
+    assert plan.stages["joined"].stage.kind == "global"
+    result = p.run(workdir=str(tmp_path / "run"), tasks=4, workers=2)
+    rows = read_all(result.outputs["w"])
+    want = [(d["id"], len(d["text"]) % 3) for d in docs if len(d["text"]) % 3 != 0]
+    assert [(r["id"], r["label"]) for r in rows] == want, "left order kept, unmatched left rows dropped"
+    assert all(r["text"] for r in rows)
+
+
+def test_cpu_budget_keeps_big_tasks_from_overlapping(main_input, tmp_path):
+    inp, _ = main_input
+    import time as _time
+
+    with sf.Pipeline("cpus") as p:
+        read_jsonl(inp) >> map_batches(lambda t: _time.sleep(0.2) or t, name="heavy", cpus=2) >> write_jsonl(str(tmp_path / "o"))
+    p.run(workdir=str(tmp_path / "run"), executor=sf.LocalExecutor(workers=2, cpus=2), tasks=4)
+    spans = {}
+    for e in _events(str(tmp_path / "run")):
+        if e["event"] == "task_start" and e["task"].startswith("heavy"):
+            spans.setdefault(e["task"], [e["t"], None])
+        if e["event"] == "task_done" and e["task"].startswith("heavy"):
+            spans[e["task"]][1] = e["t"]
+    intervals = sorted(spans.values())
+    assert len(intervals) == 4
+    for (s1, e1), (s2, e2) in zip(intervals, intervals[1:]):
+        assert s2 >= e1, "a task asking for 2 of 2 CPUs never runs beside another"

@@ -14,24 +14,9 @@ import time
 
 import pytest
 
-from tests.conformance.pipelines import write_inputs
 from tests.helpers import file_digests
-from tests.run.slow_pipeline import build
-from tests.run.test_resume import ROOT, SCRIPT, _files, _markers
-
-
-@pytest.fixture(scope="module")
-def inputs(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp("inputs"))
-    write_inputs(root)
-    return f"{root}/main"
-
-
-@pytest.fixture(scope="module")
-def reference(inputs, tmp_path_factory):
-    base = tmp_path_factory.mktemp("reference")
-    result = build(inputs, str(base / "out")).run(workdir=str(base / "run"), tasks=6, workers=2)
-    return file_digests(_files(result.outputs), str(base / "out"))
+from tests.run.slow_pipeline import build, output_files
+from tests.run.test_resume import ROOT, SCRIPT, _markers
 
 
 @pytest.mark.timeout(120)
@@ -63,5 +48,5 @@ def test_ctrl_c_then_rerun_gives_identical_output(presses, inputs, reference, tm
     assert 2 <= done < 18, "stopped before the end"
 
     result = build(inputs, out).run(workdir=workdir, tasks=6, workers=2)
-    assert file_digests(_files(result.outputs), out) == reference
+    assert file_digests(output_files(result.outputs), out) == reference
     assert result.reused == done
