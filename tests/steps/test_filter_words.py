@@ -95,6 +95,8 @@ def test_ngram_statistics_match_datatrove(seed):
         if len(words) >= n:
             assert grams.top_chars() == top_duplicate(words, n), (seed, n)
         assert grams.duplicate_chars() == all_duplicate(words, n), (seed, n)
+        # The bound gopher_repetition uses to skip the checks of larger n.
+        assert all(grams.covered_chars() >= all_duplicate(words, m) for m in range(n, 11)), (seed, n)
 
 
 def test_shortcuts_give_what_the_full_rules_give(lex):

@@ -76,8 +76,12 @@ class FineWebQuality(TextFilter):
         if duplicates(lines)[1] / (len(text) - text.count("\n")) > self.char_duplicates_ratio:
             return "char_dup_ratio"
 
-        if text.count("\n") / english_words().counts(text)[0].words > self.new_line_ratio:
-            return "list_ratio"
+        # Every whitespace-separated chunk holds at least one word, so if there are few
+        # newlines per chunk there are as few per word: no need to count the words then.
+        newlines = text.count("\n")
+        if newlines / len(text.split()) > self.new_line_ratio:
+            if newlines / english_words().counts(text)[0].words > self.new_line_ratio:
+                return "list_ratio"
         return None
 
 

@@ -112,13 +112,13 @@ class GopherRepetition(TextFilter):
         for n, frac in self.top_n_grams:
             if n_words >= n and at(n).top_chars() / size > frac:
                 return f"top_{n}_gram"
-        never_repeated = n_words + 1  # the smallest n with no repeated n-gram
-        for n, frac in self.dup_n_grams:
-            if n >= never_repeated or n_words < n:
+        for k, (n, frac) in enumerate(self.dup_n_grams):
+            if n_words < n:
                 continue
-            if not at(n).any_repeated():
-                never_repeated = n  # no repeated n-gram: no longer one repeats either
-            elif grams.duplicate_chars() / size > frac:
+            if grams.n <= n and grams.covered_chars() / size <= min(f for _, f in self.dup_n_grams[k:]):
+                # What repeated n-grams cover bounds every later check: none can fire.
+                return None
+            if at(n).duplicate_chars() / size > frac:
                 return f"duplicated_{n}_n_grams"
         return None
 

@@ -38,7 +38,8 @@ class NGrams:
         words = np.asarray(word_ids, dtype=np.int64)
         self._words = words
         self._span = int(words.max()) + 1 if len(words) else 1
-        self._chars = np.concatenate(([0], np.cumsum(np.asarray(word_lengths, dtype=np.int64))))
+        self._lengths = np.asarray(word_lengths, dtype=np.int64)
+        self._chars = np.concatenate(([0], np.cumsum(self._lengths)))
         self.n = 1
         ids, counts = _group(words) if len(words) else (words, words)
         self._keep(np.arange(len(words)), ids, counts)
@@ -110,6 +111,18 @@ class NGrams:
                 seen.add(gram)
                 next_free = pos + 1
         return total
+
+    def covered_chars(self) -> int:
+        """Characters of the words lying inside some repeated n-gram.
+
+        A bound on :meth:`duplicate_chars` for this n and every larger one: a repeated
+        (n+k)-gram is made of repeated n-grams, so what it covers is covered already.
+        """
+        if not len(self.positions):
+            return 0
+        size = len(self._words) + 1
+        depth = np.cumsum(np.bincount(self.positions, minlength=size) - np.bincount(self.positions + self.n, minlength=size))
+        return int(self._lengths[depth[:-1] > 0].sum())
 
     def any_repeated(self) -> bool:
         """Whether some n-gram occurs twice (if not, no longer one does either)."""
