@@ -135,9 +135,12 @@ def test_filters_name_the_missing_text_column():
 
 
 @pytest.mark.parametrize("text", ["a\nb", "\na\n\n\nb\n", "\n", "\n\n\n", "a", "a\n\n", "\n\na", " \n \n"])
-def test_lines_are_datatroves_newline_runs(text):
+def test_lines_and_paragraphs_are_datatroves_newline_runs(text):
     import re
 
-    from shardflow.steps.filters.gopher_repetition import lines_of
+    from shardflow.steps.filters.gopher_repetition import lines_of, paragraphs_of
 
     assert sorted(lines_of(text)) == sorted(re.split("\n+", text))
+    for k in range(2, 8):
+        padded = text.replace("\n\n", "\n" * k) + " x"
+        assert paragraphs_of(padded) == re.split(r"\n{2,}", padded.strip()), (padded, k)

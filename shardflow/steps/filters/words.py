@@ -97,10 +97,10 @@ class EnglishWords:
     def chunk_numbers(self, chunks: list[str]) -> np.ndarray:
         """The numbers of ``chunks`` (learning those not seen yet), as an int64 array."""
         try:
-            return np.fromiter(map(self._chunks.__getitem__, chunks), dtype=np.int64, count=len(chunks))
+            return np.array(list(map(self._chunks.__getitem__, chunks)), dtype=np.int64)
         except KeyError:
             self._learn(chunks)
-            return np.fromiter(map(self._chunks.__getitem__, chunks), dtype=np.int64, count=len(chunks))
+            return np.array(list(map(self._chunks.__getitem__, chunks)), dtype=np.int64)
 
     def _read(self, text: str) -> tuple[list[str], np.ndarray]:
         """(chunks, their numbers) of ``text``; the last text read is remembered, because
