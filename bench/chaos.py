@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -198,7 +199,7 @@ def main() -> None:
     print(f"{'trial':>5} {'kills':>6} {'whole-run':>9} {'reruns':>6} {'lost':>5} {'dup':>5} {'identical':>9}")
     for i, t in enumerate(results):
         print(f"{i:>5} {t.kills:>6} {t.whole_run_kills:>9} {t.reruns:>6} {t.lost:>5} {t.duplicated:>5} {str(t.identical):>9}")
-    reasons = collections.Counter(e.split(": ", 1)[-1] for t in results for e in t.errors)
+    reasons = collections.Counter(re.sub(r"\d+", "N", e.split(": ", 1)[-1]) for t in results for e in t.errors)
     if reasons:
         print("why failed attempts failed (the run reported it; a rerun followed):")
         for reason, n in reasons.most_common():

@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from shardflow.executors.slurm.status import slurm_status
 from shardflow.graph import PipelineError
 from shardflow.pipeline import Pipeline
 from shardflow.recipe import RecipeError, build_graph, json_schema, load_recipe
@@ -134,7 +135,13 @@ def status(workdir: str) -> None:
     for task, ev in sorted(st.failures.items()):
         console.print(f"[red]{task}[/red] ({ev.get('kind')}): {ev.get('message')}\n  log: {ev.get('log')}",
                       highlight=False, soft_wrap=True)
-    console.print("\n".join(st.todo()), highlight=False, soft_wrap=True, markup=False)
+    slurm = slurm_status(workdir)
+    for line in slurm.lines() if slurm else []:
+        console.print(line, highlight=False, markup=False)
+    if slurm and slurm.in_queue:
+        console.print(f"{st.left} tasks left; the run goes on in the Slurm queue. Check again later.")
+    else:
+        console.print("\n".join(st.todo()), highlight=False, soft_wrap=True, markup=False)
 
 
 @main.command()

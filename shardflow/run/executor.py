@@ -1,16 +1,24 @@
 """The executor protocol: the only thing the scheduler loop needs from a backend.
 
 An executor takes bound tasks (``submit``), says whether it can take one more now
-(``can_submit``), and blocks until at least one finished (``wait``). Local processes, Ray
-and Slurm are adapters behind these five methods.
+(``can_submit``), and blocks until at least one finished (``wait``). Local processes and Ray
+are adapters behind these five methods. A backend with a scheduler of its own (Slurm) may
+instead take the whole plan at once: :class:`PlanExecutor`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from shardflow.run.bound import BoundTask
+
+if TYPE_CHECKING:
+    from shardflow.graph.dag import Graph
+    from shardflow.plan import Plan
+    from shardflow.run.hooks import RunHooks
+    from shardflow.run.rundir import RunDir
+    from shardflow.run.scheduler import LoopOutcome
 
 #: An error in a step's own code: follows the step's failure policy and retries.
 STEP = "step"
@@ -67,3 +75,44 @@ class Executor(Protocol):
 
     def shutdown(self, force: bool = False) -> None:
         """Release workers; with ``force``, kill tasks still running."""
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """Everything a :class:`PlanExecutor` needs to run a whole plan.
+
+    Attributes:
+        plan: The compiled plan.
+        graph: Its step graph (for the steps' retry and failure policies).
+        rundir: The run directory.
+        command: The command that resumes the run.
+        max_retries: Retries of infrastructure failures per task.
+        hooks: Callbacks told of task starts, completions and failures.
+        dry_run: Scratch directory for a dry run's sink outputs (None: a real run).
+        part_rows: Tasks commit their outputs every this many input rows (None: once).
+        verify: How completed outputs are checked before reuse (``size`` or ``checksum``).
+    """
+
+    plan: "Plan"
+    graph: "Graph"
+    rundir: "RunDir"
+    command: str
+    max_retries: int
+    hooks: "RunHooks"
+    dry_run: str | None = None
+    part_rows: int | None = None
+    verify: str = "size"
+
+
+@runtime_checkable
+class PlanExecutor(Protocol):
+    """A backend that schedules a whole plan itself, instead of task by task.
+
+    Slurm is one: every stage is submitted up front as a job array, chained to its upstream
+    stages by job dependencies, so the run goes on after the driver exits. The run's lock,
+    ``run.json`` and its summary stay with :func:`~shardflow.run.runner.execute_run`.
+    """
+
+    def run_plan(self, run: PlanRun) -> "LoopOutcome | None":
+        """Run ``run.plan``; return the :class:`~shardflow.run.scheduler.LoopOutcome` when it
+        ended, or None when it was handed to the backend to finish on its own (detached)."""

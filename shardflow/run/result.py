@@ -72,6 +72,8 @@ class RunResult:
         ran: Tasks run by this call.
         failures: Failed tasks and why (empty on success).
         seconds: Wall time of this call.
+        detached: The run goes on in its backend (a Slurm run submitted without following):
+            stats and outputs are those done so far; follow it with ``shardflow status``.
     """
 
     workdir: str
@@ -82,6 +84,7 @@ class RunResult:
     ran: int = 0
     failures: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    detached: bool = False
 
     @property
     def ok(self) -> bool:

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 from shardflow._version import __version__
 from shardflow.plan import Plan
 from shardflow.run.cleanup import remove_stale_writes, remove_task_temps
-from shardflow.run.executor import Executor
+from shardflow.run.executor import Executor, PlanExecutor, PlanRun
 from shardflow.run.hooks import HookList, RunHooks
 from shardflow.run.lock import RunLock
 from shardflow.run.result import RunFailed, RunResult, RunStats, branch_status, leaf_outputs
 from shardflow.run.rundir import RunDir
-from shardflow.run.scheduler import Scheduler
+from shardflow.run.scheduler import LoopOutcome, Scheduler
 from shardflow.run.stage_events import StageEvents
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ def execute_run(
     plan: Plan,
     graph: "Graph",
     rundir: RunDir,
-    executor: Executor,
+    executor: Executor | PlanExecutor,
     *,
     command: str,
     max_retries: int = 3,
@@ -40,7 +40,9 @@ def execute_run(
         plan: The compiled plan.
         graph: Its step graph.
         rundir: The run directory.
-        executor: The backend.
+        executor: The backend: an :class:`~shardflow.run.executor.Executor` driven by the
+            scheduler loop, or a :class:`~shardflow.run.executor.PlanExecutor` that takes the
+            whole plan (and may return before it is done: the result is then ``detached``).
         command: The command that reruns this run; quoted in errors so users can resume.
         max_retries: Retries of infrastructure failures per task.
         raise_on_failure: Raise :class:`RunFailed` when a task failed (else return the result).
@@ -58,37 +60,70 @@ def execute_run(
             {"shardflow": __version__, "command": command, "started": started, "plan": plan.summary()},
         )
         rundir.append_event("run_start", pipeline=plan.name, tasks=len(plan.tasks), command=command)
-        if dry_run is None:
-            removed = remove_stale_writes(plan, graph, rundir)
-            if removed:
-                rundir.append_event("stale_temporaries_removed", count=removed)
-        outcome = Scheduler(
-            plan, graph, rundir, executor, max_retries=max_retries, hooks=hooks, dry_run=dry_run,
-            part_rows=part_rows, verify=verify,
-            cleaner=lambda tid: remove_task_temps(plan, graph, rundir, tid),
-        ).run()
-        stats = RunStats.merge(plan, outcome.markers)
-        rundir.write_json("stats.json", stats.to_dict())
-        result = RunResult(
-            workdir=rundir.url,
-            stats=stats,
-            outputs=leaf_outputs(plan, outcome.markers),
-            branches=branch_status(plan, outcome.markers, set(outcome.failures)),
-            reused=outcome.reused,
-            ran=outcome.ran,
-            failures={str(t): f.message for t, f in outcome.failures.items()},
-            seconds=time.time() - started,
-        )
-        missing = len(plan.tasks) - len(outcome.markers)
-        status = "ok" if missing == 0 else "interrupted" if outcome.interrupted else "failed"
-        rundir.append_event(
-            "run_end", status=status, seconds=round(result.seconds, 3), ran=outcome.ran,
-            reused=outcome.reused, retries=outcome.retries, failed=len(outcome.failures), missing=missing,
-        )
+        if isinstance(executor, PlanExecutor):
+            # The backend first checks that no earlier run of this directory is still at work
+            # (a detached Slurm run), then cleans and submits.
+            outcome = executor.run_plan(
+                PlanRun(plan, graph, rundir, command, max_retries, hooks, dry_run, part_rows, verify)
+            )
+            if outcome is None:
+                return detached_result(plan, rundir, started)
+        else:
+            if dry_run is None:
+                removed = remove_stale_writes(plan, graph, rundir)
+                if removed:
+                    rundir.append_event("stale_temporaries_removed", count=removed)
+            outcome = Scheduler(
+                plan, graph, rundir, executor, max_retries=max_retries, hooks=hooks, dry_run=dry_run,
+                part_rows=part_rows, verify=verify,
+                cleaner=lambda tid: remove_task_temps(plan, graph, rundir, tid),
+            ).run()
+        result, status = finish_run(plan, rundir, outcome, started)
         hooks.on_run_end(status)
+    missing = len(plan.tasks) - len(outcome.markers)
     if missing and raise_on_failure:
         raise RunFailed(_failure_message(plan, rundir, outcome, missing, command), result)
     return result
+
+
+def finish_run(plan: Plan, rundir: RunDir, outcome: LoopOutcome, started: float) -> tuple[RunResult, str]:
+    """Sum up a run whose loop ended: write stats.json and the ``run_end`` event.
+
+    Returns:
+        The result, and the status: ``ok``, ``failed`` or ``interrupted``.
+    """
+    stats = RunStats.merge(plan, outcome.markers)
+    rundir.write_json("stats.json", stats.to_dict())
+    result = RunResult(
+        workdir=rundir.url,
+        stats=stats,
+        outputs=leaf_outputs(plan, outcome.markers),
+        branches=branch_status(plan, outcome.markers, set(outcome.failures)),
+        reused=outcome.reused,
+        ran=outcome.ran,
+        failures={str(t): f.message for t, f in outcome.failures.items()},
+        seconds=time.time() - started,
+    )
+    missing = len(plan.tasks) - len(outcome.markers)
+    status = "ok" if missing == 0 else "interrupted" if outcome.interrupted else "failed"
+    rundir.append_event(
+        "run_end", status=status, seconds=round(result.seconds, 3), ran=outcome.ran,
+        reused=outcome.reused, retries=outcome.retries, failed=len(outcome.failures), missing=missing,
+    )
+    return result, status
+
+
+def detached_result(plan: Plan, rundir: RunDir, started: float) -> RunResult:
+    """The result of a run handed to its backend: what is done so far, marked ``detached``."""
+    markers = rundir.completed(plan)
+    return RunResult(
+        workdir=rundir.url,
+        stats=RunStats.merge(plan, markers),
+        outputs=leaf_outputs(plan, markers),
+        reused=len(markers),
+        seconds=time.time() - started,
+        detached=True,
+    )
 
 
 def _failure_message(plan: Plan, rundir: RunDir, outcome, missing: int, command: str) -> str:

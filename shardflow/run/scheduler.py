@@ -43,8 +43,9 @@ from typing import TYPE_CHECKING, Callable
 
 from shardflow.plan import Plan, TaskId
 from shardflow.run.bound import Binder, BoundTask
-from shardflow.run.executor import RETRIED_AS_INFRA, Completion, Executor, TaskFailure
+from shardflow.run.executor import Completion, Executor, TaskFailure
 from shardflow.run.hooks import RunHooks
+from shardflow.run.policy import failure_policy, retry_delay
 from shardflow.run.rundir import Marker, RunDir
 from shardflow.run.state import (
     SchedulerState,
@@ -135,13 +136,17 @@ class Scheduler:
         self.hooks.on_run_start(self.plan, dict(markers))
         self.executor.start()
         forced = False
-        try:
-            with self._interrupts_handled(state):
+        # The handler stays installed through shutdown: a second Ctrl-C that lands after the
+        # loop ended must make the shutdown forceful, not raise out of it.
+        with self._interrupts_handled(state):
+            try:
+                self._in_loop = True
                 self._loop(state, binder, outcome)
-        except KeyboardInterrupt:
-            forced = True  # second Ctrl-C: stop now; committed tasks stay committed
-        finally:
-            self.executor.shutdown(force=forced)
+            except KeyboardInterrupt:
+                forced = True  # second Ctrl-C: stop now; committed tasks stay committed
+            finally:
+                self._in_loop = False
+                self.executor.shutdown(force=forced or self._interrupts >= 2)
         outcome.interrupted = self._interrupts > 0
         outcome.cancelled += cancel_pending(state) if forced else []
         outcome.blocked = set(state.blocked)
@@ -151,6 +156,7 @@ class Scheduler:
     def _interrupts_handled(self, state: SchedulerState):
         """First Ctrl-C: take no new tasks, let running ones commit. Second: stop at once."""
         self._interrupts = 0
+        self._in_loop = False
         if threading.current_thread() is not threading.main_thread():
             yield  # signals reach the main thread only; a run in a thread is stopped by its owner
             return
@@ -160,7 +166,9 @@ class Scheduler:
             self.rundir.append_event("interrupt", count=self._interrupts, running=[str(t) for t in state.running])
             self.hooks.on_interrupt(self._interrupts)
             if self._interrupts >= 2:
-                raise KeyboardInterrupt
+                if self._in_loop:
+                    raise KeyboardInterrupt
+                return  # the loop is over: shutdown sees the count and kills what is left
             print(
                 f"\nshardflow: stopping — no new tasks; waiting for {len(state.running)} running task(s) "
                 "to commit. Press Ctrl-C again to stop now.",
@@ -233,7 +241,9 @@ class Scheduler:
         failure = c.failure
         if self.cleaner is not None:
             self.cleaner(tid)
-        delay = self._retry_delay(c.task, failure)
+        delay = retry_delay(
+            failure, c.task.attempt, self._step_options(failure.step), self.max_retries, self.retry_backoff
+        )
         submitted = self._submitted.pop(tid, None)
         self.rundir.append_event(
             "task_failed", task=str(tid), attempt=c.task.attempt, kind=failure.kind,
@@ -250,26 +260,9 @@ class Scheduler:
             return
         outcome.failures[tid] = failure
         fail_task(state, tid, failure.message)
-        if self._policy(failure) == "fail_fast":
+        if failure_policy(self._step_options(failure.step)) == "fail_fast":
             outcome.cancelled += cancel_pending(state)
             self._delayed.clear()
-
-    def _retry_delay(self, task: BoundTask, failure: TaskFailure) -> float | None:
-        """Seconds until the retry of ``task``, or None when it must not be retried."""
-        if failure.kind in RETRIED_AS_INFRA:
-            limit, base = self.max_retries, self.retry_backoff
-        else:
-            options = self._step_options(failure.step)
-            if options is None:
-                return None
-            limit, base = options.retries, options.retry_backoff
-        if task.attempt > limit:
-            return None
-        return base * 2 ** (task.attempt - 1)
-
-    def _policy(self, failure: TaskFailure) -> str:
-        options = self._step_options(failure.step)
-        return options.on_failure if options is not None else "fail_fast"
 
     def _step_options(self, name: str | None):
         if name is None:

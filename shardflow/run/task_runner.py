@@ -13,6 +13,7 @@ import os
 import random
 import socket
 import time
+import traceback
 from typing import Any, Iterator
 
 import cloudpickle
@@ -23,6 +24,7 @@ from shardflow.graph.stats import StepStats
 from shardflow.graph.step import Filter, GlobalStep, Sink, Step
 from shardflow.io import write_bytes_atomic
 from shardflow.run.bound import BoundTask
+from shardflow.run.executor import STEP, TaskFailure
 from shardflow.run.push import (
     SEQ,
     LazyWriter,
@@ -37,8 +39,7 @@ from shardflow.run.stream import concat, split_rows
 from shardflow.run.task_inputs import input_batches, inputs_by_source, skip_rows, source_batches
 from shardflow.run.tasklog import task_log
 
-__all__ = ["StepCache", "StepError", "execute", "run_task"]
-
+__all__ = ["StepCache", "StepError", "execute", "run_task", "run_task_reported"]
 
 
 class StepCache:
@@ -185,3 +186,20 @@ def run_task(task: BoundTask, cache: StepCache, randomize_start: float = 0.0) ->
             remove_file(task.progress_path, task.storage_options)  # the marker supersedes it
         log.info("task %s done in %.3fs", task.id, marker["seconds"])
     return marker
+
+
+def run_task_reported(
+    task: BoundTask, cache: StepCache, randomize_start: float = 0.0
+) -> tuple[dict[str, Any] | None, TaskFailure | None]:
+    """Run ``task`` in a worker; return ``(marker, None)`` or ``(None, failure)``, never raise.
+
+    Every error raised while running the task is the task's own (its steps, its inputs or
+    outputs) and is reported as a :data:`~shardflow.run.executor.STEP` failure with its
+    traceback; infrastructure failures are what the executor sees when no answer comes back.
+    """
+    try:
+        return run_task(task, cache, randomize_start), None
+    except StepError as exc:
+        return None, TaskFailure(STEP, str(exc), exc.traceback, exc.step)
+    except BaseException as exc:  # noqa: BLE001 - reported to the driver, never lost
+        return None, TaskFailure(STEP, f"{type(exc).__name__}: {exc}", traceback.format_exc())
