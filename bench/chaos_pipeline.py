@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import time
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -19,6 +20,9 @@ from shardflow.steps import filter_rows, map_batches, map_rows, read_jsonl, writ
 
 
 def annotate(table: pa.Table) -> pa.Table:
+    # SHARDFLOW_CHAOS_SLOW (seconds per batch, read at run time so it is not part of the stage
+    # key) stretches short CI runs so the killer has something to kill.
+    time.sleep(float(os.environ.get("SHARDFLOW_CHAOS_SLOW", "0")))
     return table.append_column("n_chars", pc.utf8_length(table["text"]))
 
 

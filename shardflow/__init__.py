@@ -1,7 +1,8 @@
 """shardflow: dataset-processing pipelines as a DAG of steps, on local cores, Ray or Slurm.
 
-Public API: :class:`Pipeline`, :class:`LocalExecutor`, :class:`SlurmExecutor`, and the steps in
-:mod:`shardflow.steps`.
+Public API: :class:`Pipeline`, :class:`LocalExecutor`, :class:`SlurmExecutor`,
+:class:`RayExecutor` (imported on first use, so that ``import shardflow`` never imports Ray),
+and the steps in :mod:`shardflow.steps`.
 """
 
 from shardflow._version import __version__
@@ -17,6 +18,7 @@ __all__ = [
     "Mapper",
     "Pipeline",
     "PipelineError",
+    "RayExecutor",
     "RunFailed",
     "RunResult",
     "SlurmExecutor",
@@ -26,3 +28,11 @@ __all__ = [
     "Transform",
     "__version__",
 ]
+
+
+def __getattr__(name: str):
+    if name == "RayExecutor":
+        from shardflow.executors.ray import RayExecutor
+
+        return RayExecutor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

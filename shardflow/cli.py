@@ -61,6 +61,7 @@ def run(file: str, workdir: str | None, tasks: int | None, workers: int | None) 
             tasks=tasks or defaults.get("tasks"),
             workers=workers or defaults.get("workers"),
             max_retries=defaults.get("max_retries", 3),
+            storage_options=defaults.get("storage_options"),
         )
     except RunFailed as exc:
         # soft_wrap: never break the resume command, so that it can be copied as it is.
@@ -121,7 +122,7 @@ def validate(file: str) -> None:
 
 
 @main.command()
-@click.argument("workdir", type=click.Path(exists=True, file_okay=False))
+@click.argument("workdir")  # a folder or a URL (s3://...; credentials from the environment)
 def status(workdir: str) -> None:
     """Per stage: tasks done / total, running and failed; what is left to do."""
     st = _guard(lambda: run_status(workdir))
@@ -145,7 +146,7 @@ def status(workdir: str) -> None:
 
 
 @main.command()
-@click.argument("workdir", type=click.Path(exists=True, file_okay=False))
+@click.argument("workdir")  # a folder or a URL
 @click.option("--stage", help="Only events of this stage and its tasks.")
 @click.option("--kind", help="Only events of this kind: " + ", ".join(KINDS) + ", or an event name.")
 @click.option("--failures", is_flag=True, help="Only failures (retried or not), with the end of their logs.")
@@ -203,15 +204,14 @@ def ui(workdir: str, port: int, refresh: float) -> None:
 
 
 @main.command()
-@click.argument("workdir", type=click.Path(exists=True, file_okay=False))
+@click.argument("workdir")  # a folder or a URL
 @click.option("--json", "as_json", is_flag=True, help="Print stats.json as is.")
 def stats(workdir: str, as_json: bool) -> None:
     """The merged per-step stats of a run."""
-    path = os.path.join(workdir, "stats.json")
-    if not os.path.exists(path):
-        raise click.ClickException(f"{path} does not exist: the run has not finished once yet")
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
+    rundir = RunDir(workdir)
+    if not rundir.exists("stats.json"):
+        raise click.ClickException(f"{rundir.path('stats.json')} does not exist: the run has not finished once yet")
+    data = rundir.read_json("stats.json")
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return

@@ -92,7 +92,8 @@ class Pipeline:
             tasks: Shards per source, balanced by bytes (None: one per input file). Output
                 file names depend on it, never on ``workers``.
             workers: Tasks running at once on the default local executor (default: cores).
-            max_retries: Retries of a task after an infrastructure failure (worker killed).
+            max_retries: Retries of a task after an infrastructure failure (worker killed);
+                an executor's own ``max_retries``, when set, wins.
             storage_options: fsspec options for ``workdir``.
             raise_on_failure: Raise :class:`~shardflow.run.RunFailed` if tasks failed.
             hooks: Extra :class:`~shardflow.run.hooks.RunHooks` told of every task event.
@@ -129,6 +130,7 @@ class Pipeline:
             raise ValueError(f"verify={verify!r}: use 'size' or 'checksum'")
         if part_rows is not None and part_rows <= 0:
             raise ValueError(f"part_rows={part_rows} must be a positive number of rows")
+        own_retries = getattr(executor, "max_retries", None)  # an executor's own setting wins
         plan = self.plan(tasks)
         rundir = RunDir(workdir, storage_options)
         rundir.fs.makedirs(rundir.url, exist_ok=True)
@@ -139,7 +141,7 @@ class Pipeline:
             rundir,
             executor,
             command=resume_command(),
-            max_retries=max_retries,
+            max_retries=max_retries if own_retries is None else own_retries,
             raise_on_failure=raise_on_failure,
             hooks=HookList([h for h in [make_progress(progress), *(hooks or [])] if h is not None]),
             dry_run=scratch and RunDir(scratch, storage_options).url,

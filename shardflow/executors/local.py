@@ -12,7 +12,6 @@ import multiprocessing as mp
 import os
 import signal
 import sys
-import traceback
 import types
 from dataclasses import dataclass
 from time import monotonic
@@ -21,7 +20,7 @@ from typing import Sequence
 
 from shardflow.run.bound import BoundTask
 from shardflow.executors.watchdog import MEMORY_EXIT_CODE, MemoryWatchdog
-from shardflow.run.executor import INFRA, MEMORY, STEP, TIMEOUT, Completion, TaskFailure
+from shardflow.run.executor import INFRA, MEMORY, TIMEOUT, Completion, TaskFailure
 
 
 def _worker_main(conn: Connection, rank: int, gpu_ids: str | None, randomize_start: float) -> None:
@@ -32,7 +31,7 @@ def _worker_main(conn: Connection, rank: int, gpu_ids: str | None, randomize_sta
     os.environ["SHARDFLOW_LOCAL_RANK"] = str(rank)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver owns Ctrl-C
     from shardflow.run.malloc import pin_mmap_threshold
-    from shardflow.run.task_runner import StepCache, StepError, run_task
+    from shardflow.run.task_runner import StepCache, run_task_reported
 
     pin_mmap_threshold()  # freed batches go back to the system, task after task
 
@@ -47,13 +46,10 @@ def _worker_main(conn: Connection, rank: int, gpu_ids: str | None, randomize_sta
             return
         watchdog.watch((task.resources or {}).get("memory"))
         try:
-            conn.send(("ok", run_task(task, cache, randomize_start)))
-        except StepError as exc:
-            conn.send(("fail", TaskFailure(STEP, str(exc), exc.traceback, exc.step)))
-        except BaseException as exc:  # noqa: BLE001 - reported to the driver, never lost
-            conn.send(("fail", TaskFailure(STEP, f"{type(exc).__name__}: {exc}", traceback.format_exc())))
+            marker, failure = run_task_reported(task, cache, randomize_start)
         finally:
             watchdog.watch(None)
+        conn.send(("ok", marker) if failure is None else ("fail", failure))
 
 
 @dataclass

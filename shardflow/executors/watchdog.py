@@ -16,6 +16,8 @@ import psutil
 
 #: Exit code of a worker stopped by its watchdog.
 MEMORY_EXIT_CODE = 86
+#: How the watchdog's last log line starts (for executors that cannot see the exit code).
+MEMORY_LOG_LINE = "memory limit exceeded"
 
 
 class MemoryWatchdog:
@@ -44,7 +46,7 @@ class MemoryWatchdog:
             limit = self.limit
             if limit and rss > limit:
                 logging.getLogger("shardflow.task").error(
-                    "memory limit exceeded: %d MB used, limit %d MB; stopping this worker",
+                    MEMORY_LOG_LINE + ": %d MB used, limit %d MB; stopping this worker",
                     rss >> 20, limit >> 20,
                 )
                 for handler in logging.getLogger().handlers:

@@ -1,14 +1,23 @@
 """Atomic commit: a file appears under its final name complete, or not at all.
 
-A writer writes to a hidden sibling ``.tmp-<uuid>-<basename>`` in the target's directory
-(the same directory, so that the final rename stays on one file system and is atomic) and
-renames it onto the target on success. Readers never see temporary files: ``expand_paths``
-skips ``.tmp-*``. A writer killed before its commit leaves only such a temporary file, which
-``remove_stale_temps`` deletes when the owner of the directory restarts.
+Three ways, by the kind of storage (``PendingFile`` picks one):
 
-On the local disk the rename is ``os.replace`` after an ``fsync`` of the file and followed
-by one of the directory, so that a committed file survives a power loss. On object stores
-the rename is ``fs.mv`` (copy then delete), whose result appears whole, in one piece.
+* **Local disk**: the writer writes a hidden sibling ``.tmp-<uuid>-<basename>`` in the
+  target's directory (the same directory, so the rename stays on one file system) and
+  ``os.replace``-s it onto the target, after an ``fsync`` of the file and followed by one of
+  the directory, so that a committed file survives a power loss.
+* **Object stores** (S3, GCS, Azure; see ``objectstore.py``): there is no rename, only a
+  copy, but a PUT publishes a whole object atomically. The writer writes a local spool
+  file and uploads it to the final key on commit (one PUT, or a multipart upload for large
+  files, which is invisible until completed). The store never holds a partial object under
+  a visible name, and nothing at all until the commit.
+* **Other fsspec stores** with a real rename (SFTP, HDFS, ...): the hidden sibling, then
+  ``fs.mv``.
+
+Readers never see temporary files: ``expand_paths`` skips ``.tmp-*``; and the readers of a
+stage's outputs go by its completion markers, never by a listing. A writer killed before
+its commit leaves a ``.tmp-*`` file or an incomplete multipart upload, which
+``remove_stale_temps`` deletes when the owner of the directory restarts.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from contextlib import contextmanager
 from typing import BinaryIO
 
 from .fs import TEMP_PREFIX, FileInfo, filesystem, full_path, is_local
+from .objectstore import abort_stale_uploads, publishes_whole_objects, spool_path
 
 _UUID_LEN = 32  # uuid4().hex
 
@@ -81,7 +91,8 @@ class PendingFile:
 
     Attributes:
         path: The final full path.
-        temp_path: The temporary full path (inside the file system, protocol stripped).
+        temp_path: Where the bytes go until the commit: a hidden sibling of the target
+            (protocol stripped), or a local spool file for an object store.
         stream: The binary stream to write to. ``commit`` closes it.
     """
 
@@ -97,18 +108,24 @@ class PendingFile:
         """
         self._fs, self._target = filesystem(path, storage_options)
         self._local = is_local(self._fs)
+        # Object stores: spool locally, upload on commit (see the module docstring).
+        self._spooled = not self._local and publishes_whole_objects(self._fs)
         self._fsync = fsync and self._local
         parent, base = posixpath.split(self._target)
-        self._fs.makedirs(parent, exist_ok=True)
         self.path = full_path(self._fs, self._target)
-        self.temp_path = posixpath.join(parent, f"{TEMP_PREFIX}{uuid.uuid4().hex}-{base}")
+        if self._spooled:
+            self.temp_path = spool_path(base)
+        else:
+            self._fs.makedirs(parent, exist_ok=True)
+            self.temp_path = posixpath.join(parent, f"{TEMP_PREFIX}{uuid.uuid4().hex}-{base}")
         # Local files bypass fsspec so that fsync and os.replace act on the real file.
-        raw = open(self.temp_path, "wb") if self._local else self._fs.open(self.temp_path, "wb")
+        on_disk = self._local or self._spooled
+        raw = open(self.temp_path, "wb") if on_disk else self._fs.open(self.temp_path, "wb")
         self.stream: BinaryIO = Checksummed(raw)
         self._state = "open"
 
     def commit(self) -> FileInfo:
-        """Closes the stream and renames the temporary file onto the final path.
+        """Closes the stream and publishes the file under its final path.
 
         Returns:
             The committed file and its size.
@@ -123,12 +140,16 @@ class PendingFile:
                 self.stream.flush()
                 if self._fsync:
                     os.fsync(self.stream.fileno())
-            self.stream.close()  # for object stores, this uploads
+            self.stream.close()  # for other fsspec stores, this uploads
             if self._local:
                 os.replace(self.temp_path, self._target)
                 if self._fsync:
                     _fsync_dir(posixpath.dirname(self._target))
                 size = os.path.getsize(self._target)
+            elif self._spooled:
+                size = os.path.getsize(self.temp_path)  # what a successful upload stored
+                self._fs.put_file(self.temp_path, self._target)
+                os.unlink(self.temp_path)
             else:
                 self._fs.mv(self.temp_path, self._target)
                 size = self._fs.info(self._target)["size"]
@@ -144,7 +165,7 @@ class PendingFile:
         (abort it afterwards)."""
         if not self.stream.closed:
             self.stream.close()
-        if self._local:
+        if self._local or self._spooled:
             return open(self.temp_path, "rb")
         return self._fs.open(self.temp_path, "rb")
 
@@ -159,7 +180,10 @@ class PendingFile:
         except Exception:  # the stream may be broken; the file goes anyway
             pass
         try:
-            self._fs.rm(self.temp_path)
+            if self._spooled:
+                os.unlink(self.temp_path)
+            else:
+                self._fs.rm(self.temp_path)
         except FileNotFoundError:
             pass
 
@@ -203,6 +227,10 @@ def write_bytes_atomic(
             loss after a power cut only costs redoing work, and whose reader rejects a torn
             copy, can skip it: two fsyncs are most of the cost of a small task.
     """
+    fs, target = filesystem(path, storage_options)
+    if not is_local(fs) and publishes_whole_objects(fs):
+        fs.pipe_file(target, data)  # one PUT: visible whole or not at all
+        return
     with atomic_write(path, storage_options, fsync=fsync) as f:
         f.write(data)
 
@@ -211,6 +239,9 @@ def remove_stale_temps(
     directory: str, storage_options: dict | None = None, *, target_prefix: str = ""
 ) -> int:
     """Deletes temporary files left under ``directory`` (recursively) by killed writers.
+
+    On an object store, writers leave no temporary objects (they spool locally), only
+    incomplete multipart uploads, which are aborted; the directory is not listed.
 
     Only call it when no live writer uses the directory, or narrow it with
     ``target_prefix`` to the files of one task: it cannot tell a dead writer's temporary
@@ -223,9 +254,11 @@ def remove_stale_temps(
             (e.g. "part-00003" removes ".tmp-<uuid>-part-00003.jsonl.gz").
 
     Returns:
-        How many files were removed.
+        How many files (or incomplete uploads) were removed.
     """
     fs, root = filesystem(directory, storage_options)
+    if not is_local(fs) and publishes_whole_objects(fs):
+        return abort_stale_uploads(fs, root, target_prefix)
     if not fs.isdir(root):
         return 0
     removed = 0

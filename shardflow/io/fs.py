@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import fsspec
-from fsspec.core import url_to_fs
+from fsspec.core import split_protocol, url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
 TEMP_PREFIX = ".tmp-"
 """Basename prefix of files being written (see ``commit.py``); never treated as input."""
 
 _MAGIC = frozenset("*?[")
+_LISTING_CACHED = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,38 @@ def filesystem(
     Returns:
         The file system and the path with its protocol stripped (absolute, for local paths).
     """
-    return url_to_fs(path, **(storage_options or {}))
+    return url_to_fs(path, **_with_defaults(path, storage_options))
+
+
+def _with_defaults(path: str, storage_options: dict | None) -> dict:
+    """The user's options, plus what shardflow needs from object stores unless told otherwise.
+
+    * ``use_listings_cache=False``: s3fs and its kin cache directory listings per process
+      and answer ``exists``/``size`` from them. Other processes (workers, a rerun) write
+      markers and outputs; a cached listing would call them missing.
+    * For S3, botocore's "standard" retry mode with 6 attempts (backoff up to about 30 s in
+      all): a restarting or throttling server (503 SlowDown, refused connections) is
+      retried; past that the task fails as an infrastructure failure and is retried whole.
+    """
+    options = dict(storage_options or {})
+    protocol = split_protocol(path)[0] if "::" not in path else None
+    if protocol in _LISTING_CACHED:
+        options.setdefault("use_listings_cache", False)
+    if protocol in ("s3", "s3a"):
+        config = dict(options.get("config_kwargs") or {})
+        config.setdefault("retries", {"mode": "standard", "max_attempts": 6})
+        options["config_kwargs"] = config
+    return options
 
 
 def is_local(fs: fsspec.AbstractFileSystem) -> bool:
     """Whether ``fs`` is the local disk (where ``os.replace`` and ``fsync`` apply)."""
     return isinstance(fs, LocalFileSystem)
+
+
+def protocol_of(path: str) -> str:
+    """The protocol of a path or URL: "file" for plain local paths."""
+    return split_protocol(path)[0] or "file"
 
 
 def full_path(fs: fsspec.AbstractFileSystem, path: str) -> str:

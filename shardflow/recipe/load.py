@@ -6,6 +6,7 @@ Errors name the recipe file and line, what is wrong, and the fix.
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
 import yaml
@@ -79,9 +80,11 @@ def _resolve(use: str, source: str) -> type:
     return getattr(library, use)
 
 
-def _build_step(spec: StepSpec, source: str) -> Step:
+def _build_step(spec: StepSpec, source: str, storage_options: dict | None = None) -> Step:
     cls = _resolve(spec.use, source)
     kwargs: dict[str, Any] = dict(spec.args)
+    if storage_options and "storage_options" not in kwargs and _accepts(cls, "storage_options"):
+        kwargs["storage_options"] = storage_options  # the recipe's, for readers and writers
     if spec.where is not None:
         kwargs["fn"] = _compile(spec.where, spec.name, source)
     if spec.expr is not None:
@@ -93,6 +96,18 @@ def _build_step(spec: StepSpec, source: str) -> Step:
         return cls(name=spec.name, **kwargs)
     except TypeError as exc:
         raise RecipeError(f"{source}: step {spec.name!r} ({spec.use}): {exc}; check its `args`") from None
+
+
+def _accepts(cls: type, name: str) -> bool:
+    """Whether the step's constructor, or one it forwards ``**kwargs`` to, takes ``name``."""
+    for klass in getattr(cls, "__mro__", ()):
+        init = klass.__dict__.get("__init__")
+        try:
+            if init is not None and name in inspect.signature(init).parameters:
+                return True
+        except (TypeError, ValueError):
+            continue
+    return False
 
 
 def _compile(expression: str, step: str, source: str, params: str = "row"):
@@ -110,7 +125,7 @@ def build_graph(recipe: Recipe, source: str = "<recipe>") -> Graph:
     with building(graph):
         built: dict[str, Step] = {}
         for spec in recipe.steps:
-            built[spec.name] = _build_step(spec, source)
+            built[spec.name] = _build_step(spec, source, recipe.run.storage_options)
         for spec in recipe.steps:
             inputs = [spec.input] if isinstance(spec.input, str) else spec.input or []
             for name in inputs:

@@ -52,6 +52,12 @@ class RunSpec(BaseModel):
     tasks: int | None = Field(default=None, gt=0)
     workers: int | None = Field(default=None, gt=0)
     max_retries: int = Field(default=3, ge=0)
+    storage_options: dict[str, Any] | None = Field(
+        default=None,
+        description="fsspec options for the workdir and for every reader and writer that sets none of its own "
+        "(e.g. an S3 endpoint: {client_kwargs: {endpoint_url: ...}}). "
+        "Credentials are better left to the environment (AWS_ACCESS_KEY_ID, ...); they are never written to the run directory.",
+    )
 
 
 class Recipe(BaseModel):

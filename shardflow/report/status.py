@@ -137,7 +137,7 @@ def run_status(workdir: str, plan: dict[str, Any] | None = None) -> RunStatus:
     else:
         info = rundir.read_json("run.json")
     events = _latest_run(rundir.events())
-    holder = live_holder(rundir.path("lock.json")) if "://" not in rundir.url else None
+    holder = live_holder(rundir.path("lock.json"), rundir.storage_options)
     last: dict[str, dict] = {}
     last_end = None
     for event in events:

@@ -1,7 +1,8 @@
 """Remove what killed writers left behind, before a run starts writing.
 
 A writer killed before its commit leaves a hidden ``.tmp-*`` file next to where its output
-would have gone. Nothing reads those (readers skip them), but they waste space and confuse
+would have gone (on an object store: an incomplete multipart upload, see
+``shardflow.io.objectstore``). Nothing reads those (readers skip them), but they waste space and confuse
 whoever lists the directory. At the start of a run, while holding the run directory's lock
 and before any task starts, no live writer of this run can own one.
 """
@@ -31,7 +32,8 @@ def output_dirs(plan: Plan, graph: "Graph", rundir: RunDir, stage: str | None = 
             if isinstance(step, Sink):
                 dirs.append((step.path, getattr(step, "storage_options", None)))
             if isinstance(step, Filter) and step.rejected:
-                dirs.append((step.rejected, None))
+                # Rejected rows are written with the run directory's options (see push.py).
+                dirs.append((step.rejected, rundir.storage_options))
     return dirs
 
 

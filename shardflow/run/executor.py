@@ -49,6 +49,24 @@ class TaskFailure:
     step: str | None = None
 
 
+def failure_from(exc: BaseException) -> TaskFailure:
+    """The failure a worker reports for an exception raised by a task.
+
+    An error in a step's code (a ``StepError``) is :data:`STEP`, named after the step; so is
+    any other error, except a storage failure that may pass by itself (a restarting or
+    throttling server, a dropped connection), which is :data:`INFRA` and retried.
+    """
+    import traceback
+
+    from shardflow.io.transient import is_transient_storage_error
+
+    step = getattr(exc, "step", None)
+    message = str(exc) if step is not None else f"{type(exc).__name__}: {exc}"
+    trace = getattr(exc, "traceback", None) or "".join(traceback.format_exception(exc))
+    kind = INFRA if is_transient_storage_error(exc) else STEP
+    return TaskFailure(kind, message, trace, step)
+
+
 @dataclass(frozen=True)
 class Completion:
     """A task that finished: its marker content on success, or its failure."""

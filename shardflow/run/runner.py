@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from typing import TYPE_CHECKING
 
 from shardflow._version import __version__
 from shardflow.plan import Plan
-from shardflow.run.cleanup import remove_stale_writes, remove_task_temps
+from shardflow.run.cleanup import output_dirs, remove_stale_writes, remove_task_temps
 from shardflow.run.executor import Executor, PlanExecutor, PlanRun
 from shardflow.run.hooks import HookList, RunHooks
 from shardflow.run.lock import RunLock
@@ -54,7 +56,8 @@ def execute_run(
     hooks = HookList([StageEvents(rundir), hooks or RunHooks()])
     started = time.time()
     rundir.fs.makedirs(rundir.url, exist_ok=True)
-    with RunLock(rundir.path("lock.json"), command):
+    rundir.add_output_options(output_dirs(plan, graph, rundir))
+    with RunLock(rundir.path("lock.json"), command, rundir.storage_options), _events_flushed(rundir):
         rundir.write_json(
             "run.json",
             {"shardflow": __version__, "command": command, "started": started, "plan": plan.summary()},
@@ -84,6 +87,18 @@ def execute_run(
     if missing and raise_on_failure:
         raise RunFailed(_failure_message(plan, rundir, outcome, missing, command), result)
     return result
+
+
+@contextlib.contextmanager
+def _events_flushed(rundir: RunDir):
+    """Write the events an object store buffers, however the run ends."""
+    try:
+        yield
+    finally:
+        try:
+            rundir.flush_events()
+        except Exception as exc:  # noqa: BLE001 - the run's own outcome matters more
+            print(f"shardflow: could not write the last events to {rundir.url}: {exc}", file=sys.stderr)
 
 
 def finish_run(plan: Plan, rundir: RunDir, outcome: LoopOutcome, started: float) -> tuple[RunResult, str]:

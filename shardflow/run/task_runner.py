@@ -24,6 +24,7 @@ from shardflow.graph.stats import StepStats
 from shardflow.graph.step import Filter, GlobalStep, Sink, Step
 from shardflow.io import IpcWriter, read_ipc, write_bytes_atomic
 from shardflow.run.bound import BoundTask
+from shardflow.run.executor import TaskFailure, failure_from
 from shardflow.run.push import (
     SEQ,
     LazyWriter,
@@ -38,8 +39,7 @@ from shardflow.run.stream import as_tables
 from shardflow.run.task_inputs import call_step_iter, input_batches, inputs_by_source, skip_rows, source_batches
 from shardflow.run.tasklog import task_log
 
-__all__ = ["StepCache", "StepError", "execute", "run_task"]
-
+__all__ = ["StepCache", "StepError", "execute", "run_task", "run_task_reported"]
 
 
 class StepCache:
@@ -193,7 +193,7 @@ def run_task(task: BoundTask, cache: StepCache, randomize_start: float = 0.0) ->
         # Spread the start of many tasks so they do not hit storage all at once.
         time.sleep(random.uniform(0, randomize_start))
     started = time.time()
-    with task_log(task.log_path) as log:
+    with task_log(task.log_path, task.storage_options) as log:
         log.info("task %s attempt %d started on %s pid %d", task.id, task.attempt, socket.gethostname(), os.getpid())
         try:
             steps = cache.steps_for(task)
@@ -225,3 +225,21 @@ def run_task(task: BoundTask, cache: StepCache, randomize_start: float = 0.0) ->
             remove_file(task.progress_path, task.storage_options)  # the marker supersedes it
         log.info("task %s done in %.3fs", task.id, marker["seconds"])
     return marker
+
+
+def run_task_reported(
+    task: BoundTask, cache: StepCache, randomize_start: float = 0.0
+) -> tuple[dict[str, Any] | None, TaskFailure | None]:
+    """Run ``task`` in a worker; return ``(marker, None)`` or ``(None, failure)``, never raise.
+
+    An error raised while running the task is the task's own (its steps, its inputs or
+    outputs) and is reported as a :data:`~shardflow.run.executor.STEP` failure with its
+    traceback, except a storage failure that may pass by itself (a restarting or throttling
+    server), which is :data:`~shardflow.run.executor.INFRA` and retried (see
+    :func:`~shardflow.run.executor.failure_from`). Other infrastructure failures are what
+    the executor sees when no answer comes back.
+    """
+    try:
+        return run_task(task, cache, randomize_start), None
+    except BaseException as exc:  # noqa: BLE001 - reported to the driver, never lost
+        return None, failure_from(exc)

@@ -94,3 +94,28 @@ __all__ = [
     "write_jsonl",
     "write_parquet",
 ]
+
+# The quality filters (steps/filters/): datatrove's heuristics, same decisions, much faster.
+from shardflow.steps.filters import (  # noqa: E402
+    C4BadWords,
+    C4Quality,
+    FineWebQuality,
+    GopherQuality,
+    GopherRepetition,
+    RegexFilter,
+    Sampler,
+    TextLength,
+    URLFilter,
+    c4_badwords,
+    c4_quality,
+    fineweb_quality,
+    gopher_quality,
+    gopher_repetition,
+    regex_filter,
+    sampler,
+    text_length,
+    url_filter,
+)
+from shardflow.steps import filters as _filters  # noqa: E402
+
+__all__ += _filters.__all__

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
-import orjson
 import pytest
 
 import shardflow as sf
+from shardflow.run import RunDir
 from tests.conformance.pipelines import SHARDING_COLUMNS, UNORDERED, Case
 from tests.helpers import file_digests, read_all, strip_nones
 
@@ -32,16 +30,19 @@ def _accounted(result) -> None:
 
 
 def _events_of_last_run(workdir: str) -> list[dict]:
-    with open(os.path.join(workdir, "events.jsonl"), "rb") as f:
-        events = [orjson.loads(line) for line in f]
+    events = RunDir(workdir).events()
     start = max(i for i, e in enumerate(events) if e["event"] == "run_start")
     return events[start:]
 
 
-def run_case(case: Case, executor, inputs, tmp_path) -> dict[str, str]:
-    """Run ``case`` on ``executor``; check it against its oracle; return output digests."""
+def run_case(case: Case, executor, inputs, tmp_path, root: str | None = None) -> dict[str, str]:
+    """Run ``case`` on ``executor``; check it against its oracle; return output digests.
+
+    Outputs and the run directory go under ``root`` (a URL, e.g. on S3), else ``tmp_path``.
+    """
     inp, sets = inputs
-    out, workdir = str(tmp_path / "out"), str(tmp_path / "run")
+    root = root or str(tmp_path)
+    out, workdir = f"{root}/out", f"{root}/run"
     if case.failing:
         return _run_failing(case, executor, inp, sets, out, workdir, tmp_path)
     result = case.build(inp, out).run(workdir=workdir, executor=executor, tasks=case.tasks)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -12,7 +11,7 @@ import time
 import orjson
 
 import shardflow as sf
-from tests.helpers import file_digests
+from tests.helpers import file_digests, kill_run_when
 from tests.run.slow_pipeline import build, output_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -46,21 +45,7 @@ def _since_last_start(events):
 def test_sigkill_of_the_whole_run_then_rerun_is_byte_identical(inputs, reference, tmp_path):
     out, workdir = str(tmp_path / "out"), str(tmp_path / "run")
     env = {**os.environ, "SHARDFLOW_TEST_SLOW": "0.15", "PYTHONPATH": ROOT}
-    proc = subprocess.Popen(
-        [sys.executable, SCRIPT, inputs, out, workdir, "6", "2"], env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while len(_markers(workdir)) < 3:
-            assert proc.poll() is None, "the run ended before it could be killed"
-            assert time.monotonic() < deadline, "no task completed within 60 s"
-            time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its workers, at once
-        proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    kill_run_when([sys.executable, SCRIPT, inputs, out, workdir, "6", "2"], env, lambda: len(_markers(workdir)) >= 3)
     # what was complete at the kill: the markers (events may lag behind them under load)
     done_before = {_task_of(m) for m in _markers(workdir)}
     total_tasks = 6 * 3

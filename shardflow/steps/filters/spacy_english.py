@@ -1,0 +1,261 @@
+"""A port of spaCy's English tokenizer, without spaCy: whitespace-free chunks to tokens.
+
+datatrove 0.10.1 counts English words with ``spacy.blank("en")``: a tokenizer driven by prefix,
+suffix and infix expressions, ~1,300 special cases (``don't -> do n't``) and a URL matcher.
+This is the algorithm of spaCy's ``Tokenizer`` (``_split_affixes``, ``_attach_tokens``, the
+special-case matcher), line for line, run with spaCy 3.8's English rules exported to
+``data/spacy_en_tokenizer.json`` (spaCy is MIT-licensed; see ``data/NOTICE``). Python's ``re``
+runs the same expressions spaCy compiles with ``re``, so the tokens are the same.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+
+# spaCy's English suffix rules: at most 5 characters (but runs of dots) after a lookbehind of
+# at most 2 (see SpacyEnglish._suffix_len; checked by tests/steps/test_filter_words.py).
+_SUFFIX_MAX_BOUNDED = 5
+_SUFFIX_TAIL = 8
+# The only prefix rules that start with a letter or digit (currencies).
+_LETTER_PREFIXES = ("US$", "C$", "A$")
+_DIGIT_OR_APOSTROPHE = re.compile("[0-9'’]")
+# Letters, digits and "_": no infix rule matches any of them (and a URL needs a dot).
+_WORD_CHARS_ONLY = re.compile(r"\w+").fullmatch
+# Punctuation that spaCy's English suffix rules always split off the end of a word.
+_SPLIT_AFTER_WORDS = frozenset(',;:!?)]"')
+# Marks that the prefix (opening) or suffix (closing) rules strip one at a time.
+_OPENING = frozenset('(["“')
+_CLOSING = frozenset(',;:!?)]"”')
+
+
+def load_rules() -> dict:
+    """spaCy 3.8's English tokenizer rules and sentencizer punctuation, as shipped."""
+    text = resources.files("shardflow.steps.filters").joinpath("data/spacy_en_tokenizer.json").read_text("utf-8")
+    return json.loads(text)
+
+
+class SpacyEnglish:
+    """spaCy's English tokenizer rules and algorithm, for one chunk at a time (no cache).
+
+    Attributes:
+        sentence_punct: The characters after which spaCy's sentencizer ends a sentence.
+    """
+
+    def __init__(self) -> None:
+        rules = load_rules()
+        # Every prefix alternative is anchored with ^, so match() finds what spaCy's search()
+        # finds without trying every position.
+        self._prefix = re.compile(rules["prefix"]).match
+        self._suffix_search = re.compile(rules["suffix"]).search
+        self._infix = re.compile(rules["infix"]).finditer
+        self._url = re.compile(rules["url_match"]).match
+        self._specials: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in rules["rules"].items()}
+        self.sentence_punct = frozenset(rules["sentence_punct_chars"])
+        self._suffix_cache: dict[str, int] = {}
+        self._patterns = self._special_patterns()
+        # A match can only change tokens if it spans two or more (one-token special cases
+        # are their own tokenization), so a chunk needs a pattern's first two tokens in a row.
+        self._pattern_pairs = frozenset(p[:2] for group in self._patterns.values() for p in group if len(p) > 1)
+
+    def __call__(self, chunk: str) -> tuple[str, ...]:
+        """The tokens of ``chunk`` (no whitespace in it), special-case matches applied."""
+        toks = self.tokenize(chunk)
+        if len(toks) > 1 and not self._pattern_pairs.isdisjoint(zip(toks, toks[1:])):
+            toks = self._apply_special_matches(toks)
+        return toks
+
+    def forget(self) -> None:
+        """Drop the memoized suffix lookups."""
+        self._suffix_cache.clear()
+
+    def _shortcut(self, chunk: str, specials: dict) -> tuple[str, ...] | None:
+        """The tokens of the commonest chunk shapes without running the rules (None: other).
+
+        What the full algorithm does on them, derived from the rules (checked against it on
+        the test documents by tests/steps/test_filter_words.py, and on all 247k distinct
+        chunks of the benchmark's documents when it was written): letters
+        alone match no prefix, infix or suffix (those need punctuation, symbols, or a digit
+        before a unit); nor do ASCII digits alone. A letters-only word followed by one
+        punctuation mark of ``_SPLIT_AFTER_WORDS`` (or by "." after a lowercase ASCII
+        letter) loses that mark as a suffix, then the rest is a special case or one token;
+        the same holds for ASCII digits.
+        """
+        if chunk.isalpha() or (chunk.isdecimal() and chunk.isascii()):
+            return (chunk,)
+        last = chunk[-1]
+        core = chunk[:-1]
+        if last in _SPLIT_AFTER_WORDS:
+            if core.isalpha() or (core.isdecimal() and core.isascii()):
+                return specials.get(core, (core,)) + (last,)
+        elif last == "." and core and ("a" <= core[-1] <= "z" or "0" <= core[-1] <= "9"):
+            if core.isalpha() or (core.isdecimal() and core.isascii()):
+                return specials.get(core, (core,)) + (last,)
+            return None
+        return self._bracketed(chunk, specials)
+
+    @staticmethod
+    def _bracketed(chunk: str, specials: dict) -> tuple[str, ...] | None:
+        """A word in brackets or quotes with trailing punctuation: ``("word"),`` and the like.
+
+        Each of these marks is stripped alone as a prefix or suffix, so the tokens are the
+        marks and the word, unless a string the loop passes through on the way (the word with
+        some of its marks) is a special case, such as "8)" or "(o:": then None.
+        """
+        i, j = 0, len(chunk)
+        while i < j and chunk[i] in _OPENING:
+            i += 1
+        while j > i and chunk[j - 1] in _CLOSING:
+            j -= 1
+        core = chunk[i:j]
+        if (i == 0 and j == len(chunk)) or not (core.isalpha() or (core.isdecimal() and core.isascii())):
+            return None
+        for a in range(i + 1):
+            for b in range(j, len(chunk) + 1):
+                if chunk[a:b] in specials and (a, b) != (i, j):
+                    return None
+        return tuple(chunk[:i]) + specials.get(core, (core,)) + tuple(chunk[j:])
+
+    def tokenize(self, chunk: str, with_specials: bool = True, fast: bool = True) -> tuple[str, ...]:
+        """The tokens of one whitespace-free chunk, as spaCy's English tokenizer gives them."""
+        specials = self._specials if with_specials else {}
+        if chunk in specials:
+            return specials[chunk]
+        if fast:
+            shortcut = self._shortcut(chunk, specials)
+            if shortcut is not None:
+                return shortcut
+        string, prefixes, suffixes = self._split_affixes(chunk, specials)
+        tokens = prefixes
+        if string:
+            if string in specials:
+                tokens.extend(specials[string])
+            elif _WORD_CHARS_ONLY(string):  # one token, URL or not: infixes are punctuation or symbols
+                tokens.append(string)
+            elif "." in string and self._url(string):  # every URL the pattern takes has a dot
+                tokens.append(string)
+            else:
+                tokens.extend(self._split_infixes(string))
+        tokens.extend(reversed(suffixes))
+        return tuple(tokens)
+
+    def _split_affixes(self, string: str, specials: dict) -> tuple[str, list[str], list[str]]:
+        # spacy/tokenizer.pyx Tokenizer._split_affixes, line for line (English has no token_match).
+        prefixes: list[str] = []
+        suffixes: list[str] = []
+        last_size = 0
+        while string and len(string) != last_size:
+            if string in specials:
+                break
+            last_size = len(string)
+            if string[0].isalnum() and not string.startswith(_LETTER_PREFIXES):
+                pre_len = 0  # prefix rules start with punctuation or symbols, but these
+            else:
+                m = self._prefix(string)
+                pre_len = m.end() - m.start() if m else 0
+            if pre_len:
+                prefix, minus_pre = string[:pre_len], string[pre_len:]
+                if minus_pre and minus_pre in specials:
+                    prefixes.append(prefix)
+                    string = minus_pre
+                    break
+            suf_len = self._suffix_len(string[pre_len:])
+            if suf_len:
+                suffix, minus_suf = string[-suf_len:], string[:-suf_len]
+                if minus_suf and minus_suf in specials:
+                    suffixes.append(suffix)
+                    string = minus_suf
+                    break
+            if pre_len and suf_len and pre_len + suf_len <= len(string):
+                string = string[pre_len:-suf_len]
+                prefixes.append(prefix)
+                suffixes.append(suffix)
+            elif pre_len:
+                string = minus_pre
+                prefixes.append(prefix)
+            elif suf_len:
+                string = minus_suf
+                suffixes.append(suffix)
+        return string, prefixes, suffixes
+
+    def _suffix_len(self, string: str) -> int:
+        """The length of spaCy's ``suffix_search(string)`` match (0: none), memoized by tail.
+
+        Every suffix rule ends with ``$`` and, but for runs of dots, matches at most 5
+        characters after a lookbehind of at most 2: the answer depends only on the last
+        ``_SUFFIX_TAIL`` characters, which repeat a lot ("ing," "tion."). A longer match is
+        a run of dots that may go on before the tail: then the whole string is searched.
+        """
+        last = string[-1:]
+        if last.isascii() and last.isalpha() and not _DIGIT_OR_APOSTROPHE.search(string, len(string) - 7):
+            # Rules that end with a letter are "'s" and units after a digit: neither here.
+            return 0
+        tail = string[-_SUFFIX_TAIL:]
+        n = self._suffix_cache.get(tail)
+        if n is None:
+            m = self._suffix_search(tail)
+            n = self._suffix_cache[tail] = m.end() - m.start() if m else 0
+        if n > _SUFFIX_MAX_BOUNDED and len(string) > len(tail):
+            m = self._suffix_search(string)
+            n = m.end() - m.start() if m else 0
+        return n
+
+    def _split_infixes(self, string: str) -> list[str]:
+        out: list[str] = []
+        start = 0
+        for match in self._infix(string):
+            infix_start, infix_end = match.start(), match.end()
+            if infix_start == 0:  # spaCy skips an infix at the very start of the string
+                continue
+            if infix_start != start:
+                out.append(string[start:infix_start])
+            if infix_start != infix_end:
+                out.append(string[infix_start:infix_end])
+            start = infix_end
+        if string[start:]:
+            out.append(string[start:])
+        return out
+
+    # -- spaCy's special-case matcher (Tokenizer._apply_special_cases) -----------------------
+    def _special_patterns(self) -> dict[str, list[tuple[str, ...]]]:
+        """Special cases that affix rules would split, keyed by their first token.
+
+        spaCy re-merges such token sequences after tokenizing (e.g. ``:)`` or ``a.m.`` inside
+        a longer chunk). Only matches inside one chunk can change anything (the merged text
+        must be a special case, and none contains a space), so we apply them per chunk.
+        """
+        patterns: dict[str, list[tuple[str, ...]]] = {}
+        for string in sorted(self._specials):
+            if not (self._prefix(string) or self._suffix_len(string) or any(True for _ in self._infix(string))):
+                continue
+            toks = self.tokenize(string, with_specials=False)
+            patterns.setdefault(toks[0], []).append(toks)
+        return patterns
+
+    def _apply_special_matches(self, toks: tuple[str, ...]) -> tuple[str, ...]:
+        patterns = self._patterns
+        matches = []
+        for i, tok in enumerate(toks):
+            for pattern in patterns.get(tok, ()):
+                if toks[i : i + len(pattern)] == pattern:
+                    matches.append((i, i + len(pattern)))
+        if not matches:
+            return toks
+        # Longest first, then leftmost; a span is kept if its first and last tokens are free.
+        matches.sort(key=lambda m: (m[0] - m[1], m[0]))
+        seen: set[int] = set()
+        kept = []
+        for start, end in matches:
+            if start not in seen and end - 1 not in seen:
+                kept.append((start, end))
+            seen.update(range(start, end))
+        out: list[str] = []
+        i = 0
+        for start, end in sorted(kept):
+            out.extend(toks[i:start])
+            text = "".join(toks[start:end])
+            out.extend(self._specials.get(text, toks[start:end]))
+            i = end
+        out.extend(toks[i:])
+        return tuple(out)

@@ -1,0 +1,250 @@
+"""English words exactly as datatrove 0.10.1 counts them, fast: a cached lexicon.
+
+datatrove's quality filters count words with ``split_into_words(text, "eng")`` (spaCy's
+English tokenizer, reproduced in :mod:`.spacy_english`) and C4's sentences with spaCy's
+sentencizer. Every ratio of the Gopher, FineWeb and C4 heuristics depends on those counts.
+
+Text is split on whitespace in C (``str.split``); each distinct chunk is tokenized once per
+process and numbered, and what the filters need of it (token ids, counts of words, of
+non-symbol words and their characters, of words with a letter) lives in flat arrays by chunk
+number. Reading a document is then one dict lookup per chunk in C (``map``) and a few numpy
+gathers, with no per-word Python.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from array import array
+from functools import lru_cache
+from itertools import islice
+from typing import Iterable, NamedTuple
+
+import numpy as np
+
+from shardflow.steps.filters.spacy_english import SpacyEnglish
+
+# datatrove.utils.text.PUNCTUATION: a word made only of these is a "symbol" for Gopher.
+_PUNCTUATION = "!/—”:％１〈&(、━\\【#%「」，】；+^]~“《„';’{|∶´[=-`*．（–？！：$～«〉,><》)?）。…@_.\"}►»" + "".join(
+    map(chr, (x for a, b in ((0, 9), (11, 13), (13, 32), (127, 160)) for x in range(a, b)))
+)
+# datatrove.utils.text.TERMINAL_PUNCTUATION, used by FineWeb's line_punct_ratio.
+TERMINAL_PUNCTUATION = frozenset(
+    "᪩？⁈𑩂．꩞𑅃﹗𑂾\u1b7d፧𑅂꡶꘎⁉࠾᪨𑊩𑱂᱿𖩮᥅\U00011f43\U00011f44﹒𑈹𑈸።܂؞꛳\U00010f88𑗍𐩖𑙂\u061d꩟᠉"
+    "\u1b7e𑗗᰼𑻸؟𑪜꧉𑗉𐽙𖫵𖬷܀꓿᜵𑗏𑁇𑗓𑥄៖𑥆𑗑𑗒꯫۔𐩗\U00010f86꡷\u2e54｡៕߹⸮.𑇅࠹𛲟꫰꤯𐽗᭞𑜼፨𑃁꣏𑇟𖬸𑪛𑜾"
+    "࠷𝪈?𑃀𑗃！։꣎॥𑗖᭛᠃!၊𖺘⁇𑗌𑑋𖭄᭟𑅁𑙁⸼꩝𑗋。꧈꫱𑜽𐽖𑂿᙮។꛷\U00010f89៚᥄𑗕𑗎᪪᭚࠽𑇞𑗊𐽘\u2e53𑗔"
+    "𖩯𑇍𑻷𐽕𑩃।𑗂𑇆𑁈။᱾𑱁꘏܁᜶‼𑈻‽᪫﹖𑑌𑈼\U00010f87𑗐៙᰻"
+)
+PUNCTUATION_SET = frozenset(_PUNCTUATION) | TERMINAL_PUNCTUATION
+_HAS_NON_PUNCTUATION = re.compile("[^" + "".join(map(re.escape, sorted(PUNCTUATION_SET))) + "]")
+# Letters, and a few numeric symbols (such as "²") that str.isalpha() then rules out.
+_MAYBE_ALPHA = re.compile(r"[^\W\d_]")
+_WHITESPACE_RUNS = re.compile(r"(\s+)")
+
+# Past this many distinct chunks (about 250 bytes each with their tokens: ~60 MB), the
+# lexicon keeps only the first _KEPT_CHUNKS learned and starts again.
+_MAX_CHUNKS = 250_000
+_KEPT_CHUNKS = 50_000
+
+
+class WordCounts(NamedTuple):
+    """Counts over a text's words.
+
+    Attributes:
+        words: Tokens, as ``len(split_into_words(text))``.
+        non_symbol: Tokens with a character outside datatrove's punctuation (Gopher's words).
+        non_symbol_chars: Total length of those.
+        alpha: Tokens with an alphabetic character.
+    """
+
+    words: int
+    non_symbol: int
+    non_symbol_chars: int
+    alpha: int
+
+
+def _view(column: array) -> np.ndarray:
+    # A zero-copy numpy view; callers only index it (a copy), so no view outlives the call
+    # (an array cannot grow while one exists).
+    return np.frombuffer(column, dtype=np.int64)
+
+
+class EnglishWords:
+    """Words, word ids, word counts and sentences of English text, as datatrove counts them.
+
+    Use :func:`english_words` for the process-wide instance, whose cache all filters share.
+    """
+
+    def __init__(self) -> None:
+        self.tokenizer = SpacyEnglish()
+        self._chunks: dict[str, int] = {}  # chunk -> its number in the arrays below
+        self._start = array("q")  # where its token ids start in _flat
+        self._size = array("q")  # how many tokens it has
+        self._nonsym = array("q")  # tokens with a non-punctuation character
+        self._nonsym_chars = array("q")  # their characters
+        self._alpha = array("q")  # tokens with a letter
+        self._flat = array("q")  # the token ids of every chunk, one after the other
+        self._tokens: dict[str, int] = {}  # token -> id
+        self._token_text: list[str] = []  # by id
+        self._token_len = array("q")
+        self._token_nonsym = array("q")  # 1 if it has a non-punctuation character
+        self._token_nonsym_chars = array("q")  # its length if so, else 0
+        self._token_alpha = array("q")  # 1 if it has a letter
+        self._sentences: dict[str, tuple[int, bool, int, bool]] = {}
+        self._last: tuple = (None, [], np.zeros(0, dtype=np.int64))
+
+    # -- reading a text -----------------------------------------------------------------------
+    def chunk_numbers(self, chunks: list[str]) -> np.ndarray:
+        """The numbers of ``chunks`` (learning those not seen yet), as an int64 array."""
+        try:
+            return np.array(list(map(self._chunks.__getitem__, chunks)), dtype=np.int64)
+        except KeyError:
+            self._learn(chunks)
+            return np.array(list(map(self._chunks.__getitem__, chunks)), dtype=np.int64)
+
+    def _read(self, text: str) -> tuple[list[str], np.ndarray]:
+        """(chunks, their numbers) of ``text``; the last text read is remembered, because
+        consecutive filters read the same document (datatrove caches its last texts too)."""
+        if text == self._last[0]:
+            return self._last[1], self._last[2]
+        chunks = text.split()
+        numbers = self.chunk_numbers(chunks)
+        self._last = (text, chunks, numbers)
+        return chunks, numbers
+
+    def counts(self, text: str) -> tuple[WordCounts, list[str]]:
+        """The word counts of ``text`` without listing its words, and its chunks."""
+        chunks, numbers = self._read(text)
+        totals = (int(_view(column)[numbers].sum()) for column in (self._size, self._nonsym, self._nonsym_chars, self._alpha))
+        return WordCounts(*totals), chunks
+
+    def word_ids(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(an id per word, the length of each word) of ``text``, as int64 arrays."""
+        numbers = self._read(text)[1]
+        starts, sizes = _view(self._start)[numbers], _view(self._size)[numbers]
+        ends = np.cumsum(sizes)
+        # Chunk c's ids are _flat[start[c] : start[c] + size[c]]: gather them all at once.
+        gather = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) + np.repeat(starts - ends + sizes, sizes)
+        ids = _view(self._flat)[gather]
+        return ids, _view(self._token_len)[ids]
+
+    def words(self, text: str) -> list[str]:
+        """The words of ``text``: datatrove's ``split_into_words(text, "eng")``."""
+        return list(map(self._token_text.__getitem__, self.word_ids(text)[0].tolist()))
+
+    def chunk(self, chunk: str) -> tuple[str, ...]:
+        """The tokens of one whitespace-free chunk."""
+        number = int(self.chunk_numbers([chunk])[0])
+        start = self._start[number]
+        return tuple(self._token_text[i] for i in self._flat[start : start + self._size[number]])
+
+    # -- learning chunks ----------------------------------------------------------------------
+    def _learn(self, chunks: Iterable[str]) -> None:
+        """Tokenize and number the chunks not seen before (when full, keep the first ones)."""
+        if len(self._chunks) > _MAX_CHUNKS:
+            # The chunks learned first are the frequent ones (Zipf): keep those.
+            head = list(islice(self._chunks, _KEPT_CHUNKS))
+            self.clear()
+            self._learn(head)
+        new = set(chunks).difference(self._chunks)
+        # One loop with everything in locals: this is the cost of a first pass over a corpus.
+        tokenize, tokens, register = self.tokenizer, self._tokens, self._register
+        numbers, starts, sizes, flat = self._chunks, self._start, self._size, self._flat
+        nonsym, nonsym_chars, alpha = self._nonsym, self._nonsym_chars, self._alpha
+        t_nonsym, t_nonsym_chars, t_alpha = self._token_nonsym, self._token_nonsym_chars, self._token_alpha
+        for chunk in new:
+            ids = [tokens[t] if t in tokens else register(t) for t in tokenize(chunk)]
+            numbers[chunk] = len(sizes)
+            starts.append(len(flat))
+            sizes.append(len(ids))
+            flat.extend(ids)
+            if len(ids) == 1:
+                i = ids[0]
+                nonsym.append(t_nonsym[i])
+                nonsym_chars.append(t_nonsym_chars[i])
+                alpha.append(t_alpha[i])
+            else:
+                nonsym.append(sum(map(t_nonsym.__getitem__, ids)))
+                nonsym_chars.append(sum(map(t_nonsym_chars.__getitem__, ids)))
+                alpha.append(sum(map(t_alpha.__getitem__, ids)))
+
+    def _register(self, tok: str) -> int:
+        """Give ``tok`` an id and record what the filters count of it."""
+        number = self._tokens[tok] = len(self._token_text)
+        self._token_text.append(tok)
+        self._token_len.append(len(tok))
+        if tok.isalpha():
+            nonsym = alpha = 1
+        else:
+            nonsym = 1 if _HAS_NON_PUNCTUATION.search(tok) else 0
+            alpha = 1 if _MAYBE_ALPHA.search(tok) and any(ch.isalpha() for ch in tok) else 0
+        self._token_nonsym.append(nonsym)
+        self._token_nonsym_chars.append(len(tok) if nonsym else 0)
+        self._token_alpha.append(alpha)
+        return number
+
+    def clear(self) -> None:
+        """Forget every chunk and token (between documents only: numbers are reused)."""
+        for table in (self._chunks, self._tokens, self._sentences):
+            table.clear()
+        self._token_text.clear()
+        self._last = (None, [], np.zeros(0, dtype=np.int64))
+        for column in (self._start, self._size, self._nonsym, self._nonsym_chars, self._alpha, self._flat,
+                       self._token_len, self._token_nonsym, self._token_nonsym_chars, self._token_alpha):
+            del column[:]
+        self.tokenizer.forget()
+
+    # -- sentences (spaCy's Sentencizer, as datatrove's split_into_sentences) -------------------
+    def count_sentences(self, line: str) -> int:
+        """Sentences spaCy's sentencizer finds in ``line`` (a stripped line).
+
+        A sentence starts at a token that is not punctuation after a token that is one of
+        the sentencizer's ``punct_chars``. Whitespace runs other than a single space are
+        tokens too, and count as "not punctuation".
+        """
+        count = 1
+        seen = False
+        for k, part in enumerate(_WHITESPACE_RUNS.split(line)):
+            if k % 2:  # a whitespace run between chunks
+                if part != " " and seen:
+                    count += 1
+                    seen = False
+                continue
+            if not part:
+                continue
+            summary = self._sentences.get(part)
+            if summary is None:
+                summary = self._sentences[part] = self._sentence_summary(self.chunk(part))
+            starts, seen = (summary[2], summary[3]) if seen else (summary[0], summary[1])
+            count += starts
+        return count
+
+    def _sentence_summary(self, toks: Iterable[str]) -> tuple[int, bool, int, bool]:
+        """(starts, pending after) for a chunk entered without, then with, a pending period."""
+        out: list = []
+        punct = self.tokenizer.sentence_punct
+        for seen in (False, True):
+            starts = 0
+            for tok in toks:
+                in_punct = tok in punct
+                if seen and not in_punct and not _is_punct(tok):
+                    starts += 1
+                    seen = False
+                elif in_punct:
+                    seen = True
+            out += [starts, seen]
+        return tuple(out)  # type: ignore[return-value]
+
+
+def _is_punct(text: str) -> bool:
+    # spacy.lang.lex_attrs.is_punct
+    return all(unicodedata.category(ch).startswith("P") for ch in text)
+
+
+@lru_cache(maxsize=1)
+def english_words() -> EnglishWords:
+    """The process-wide :class:`EnglishWords` (its cache is shared by all filters)."""
+    return EnglishWords()
+
+
+__all__ = ["EnglishWords", "WordCounts", "english_words", "PUNCTUATION_SET", "TERMINAL_PUNCTUATION"]
