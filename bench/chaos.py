@@ -108,9 +108,18 @@ def doc_ids(out: str) -> collections.Counter:
 
 def killer(proc: subprocess.Popen, trial: Trial, rng: random.Random, whole_run: bool, stop: threading.Event) -> None:
     """Kill random workers at random moments; in whole-run trials, once kill everything."""
-    kill_all_at = rng.uniform(0.5, 3.0) if whole_run else None
+    # Early enough that a run of a few seconds is still going (tasks got faster), and the
+    # wait below ends at that moment rather than at the next random poll.
+    kill_all_at = rng.uniform(0.3, 1.5) if whole_run else None
     started = time.monotonic()
-    while not stop.wait(rng.uniform(0.3, 1.2)):
+
+    def pause() -> float:
+        wait = rng.uniform(0.3, 1.2)
+        if kill_all_at is not None:
+            wait = min(wait, max(0.0, kill_all_at - (time.monotonic() - started)) + 0.01)
+        return wait
+
+    while not stop.wait(pause()):
         if proc.poll() is not None:
             return
         if kill_all_at is not None and time.monotonic() - started > kill_all_at:

@@ -214,19 +214,24 @@ def atomic_write(
     pending.commit()
 
 
-def write_bytes_atomic(path: str, data: bytes, storage_options: dict | None = None) -> None:
+def write_bytes_atomic(
+    path: str, data: bytes, storage_options: dict | None = None, *, fsync: bool = True
+) -> None:
     """Writes ``data`` to ``path`` atomically (see ``atomic_write``).
 
     Args:
         path: Final path or URL.
         data: The complete contents.
         storage_options: Keyword arguments for the file system.
+        fsync: On the local disk, force the data (and the rename) to disk. A record whose
+            loss after a power cut only costs redoing work, and whose reader rejects a torn
+            copy, can skip it: two fsyncs are most of the cost of a small task.
     """
     fs, target = filesystem(path, storage_options)
     if not is_local(fs) and publishes_whole_objects(fs):
         fs.pipe_file(target, data)  # one PUT: visible whole or not at all
         return
-    with atomic_write(path, storage_options) as f:
+    with atomic_write(path, storage_options, fsync=fsync) as f:
         f.write(data)
 
 

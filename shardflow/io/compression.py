@@ -19,6 +19,7 @@ import zlib
 from typing import BinaryIO
 
 import zstandard
+from zlib_ng import gzip_ng, zlib_ng
 
 from .errors import BadInputError
 from .fs import filesystem
@@ -27,7 +28,12 @@ COMPRESSIONS = ("gzip", "zstd")
 DEFAULT_LEVELS = {"gzip": 6, "zstd": 3}
 """gzip 6 is zlib's own default: the ratio of gzip -9 within a few percent at about twice
 the speed, and what other tools produce. zstd 3 is zstd's default, already smaller and much
-faster than gzip 6."""
+faster than gzip 6.
+
+gzip goes through zlib-ng (the ``zlib-ng`` package), a drop-in zlib with SIMD match finding:
+at level 6 it compresses about 3x faster than the standard library's zlib for a file within
+1% of the size, and decompresses about 1.4x faster (bench/README.md). Its output is standard
+gzip that every tool reads, and it is deterministic for a given zlib-ng version."""
 
 _READ_CHUNK = 1 << 20  # compressed bytes per raw read
 _CORRUPT_HINT = (
@@ -70,10 +76,10 @@ def open_input(path: str, storage_options: dict | None = None) -> BinaryIO:
     if compression is None:
         return raw
     if compression == "gzip":
-        inner = gzip.GzipFile(fileobj=raw, mode="rb")
-        return _DecompressingReader(path, "gzip", inner.read1, (inner, raw), _GZIP_ERRORS)
-    chunks = _ZstdFrames(raw)
-    return _DecompressingReader(path, "zstd", chunks.read1, (raw,), (zstandard.ZstdError,))
+        members = _Members(raw, lambda: zlib_ng.decompressobj(_GZIP_WBITS), "gzip member", zlib_ng.error)
+        return _DecompressingReader(path, "gzip", members.read1, (raw,), _GZIP_ERRORS)
+    frames = _Members(raw, zstandard.ZstdDecompressor().decompressobj, "zstd frame", zstandard.ZstdError)
+    return _DecompressingReader(path, "zstd", frames.read1, (raw,), (zstandard.ZstdError,))
 
 
 def open_output(fileobj: BinaryIO, compression: str | None, level: int | None) -> BinaryIO:
@@ -100,11 +106,12 @@ def open_output(fileobj: BinaryIO, compression: str | None, level: int | None) -
     if level is None:
         level = DEFAULT_LEVELS[compression]
     if compression == "gzip":
-        return gzip.GzipFile(filename="", mode="wb", fileobj=fileobj, compresslevel=level, mtime=0)
+        return gzip_ng.GzipNGFile(filename="", mode="wb", fileobj=fileobj, compresslevel=level, mtime=0)
     return zstandard.ZstdCompressor(level=level).stream_writer(fileobj, closefd=False)
 
 
-_GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
+_GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, zlib_ng.error)
+_GZIP_WBITS = 16 + 15  # a gzip header and trailer (CRC-32 and size checked), 32 KiB window
 
 
 class _DecompressingReader(io.RawIOBase):
@@ -164,19 +171,31 @@ class _DecompressingReader(io.RawIOBase):
         super().close()
 
 
-class _ZstdFrames:
-    """Decodes one zstd frame after another. Unlike ``stream_reader``, it reports a stream
-    that ends inside a frame (a truncated file) instead of returning short data."""
+class _Members:
+    """Decodes one gzip member or zstd frame after another (concatenated files are read
+    whole). Unlike the codecs' own file readers, it hands over every byte decoded before
+    a damaged or truncated spot, and reports a stream that ends inside a member.
 
-    def __init__(self, raw: BinaryIO) -> None:
+    Args:
+        raw: The compressed stream.
+        decoder: Makes the decompressor of one member (``decompress``, ``eof``,
+            ``unused_data``).
+        unit: What a member is called in errors ("gzip member", "zstd frame").
+        error: The codec's error type, raised for a truncated stream.
+    """
+
+    def __init__(self, raw: BinaryIO, decoder, unit: str, error: type[Exception]) -> None:
         self._raw = raw
-        self._dctx = zstandard.ZstdDecompressor()
-        self._frame = None
+        self._decoder = decoder
+        self._unit = unit
+        self._error = error
+        self._padded = unit.startswith("gzip")
+        self._member = None
         self._pending = b""
         self._out, self._at = b"", 0  # decoded bytes not yet returned, and where they start
 
     def read1(self, size: int) -> bytes:
-        """Up to ``size`` decoded bytes; b"" only at the clean end of the last frame."""
+        """Up to ``size`` decoded bytes; b"" only at the clean end of the last member."""
         if self._at >= len(self._out):
             self._out, self._at = self._decode(), 0
         chunk = self._out[self._at : self._at + size]
@@ -186,15 +205,19 @@ class _ZstdFrames:
     def _decode(self) -> bytes:
         while True:
             data, self._pending = self._pending or self._raw.read(_READ_CHUNK), b""
-            if self._frame is None:
+            if self._member is None:
                 if not data:
-                    return b""  # clean end: between frames
-                self._frame = self._dctx.decompressobj()
+                    return b""  # clean end: between members
+                if self._padded:
+                    data = data.lstrip(b"\0")  # gzip allows zero padding after a member
+                    if not data:
+                        continue
+                self._member = self._decoder()
             elif not data:
-                raise zstandard.ZstdError("the file ends inside a zstd frame")
-            out = self._frame.decompress(data)
-            if self._frame.eof:
-                self._pending, self._frame = self._frame.unused_data, None
+                raise self._error(f"the file ends inside a {self._unit}")
+            out = self._member.decompress(data)
+            if self._member.eof:
+                self._pending, self._member = self._member.unused_data, None
             if out:
                 return out
 

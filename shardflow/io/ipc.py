@@ -25,12 +25,14 @@ _CORRUPT_HINT = (
 )
 
 
-def read_ipc(path: str, *, storage_options: dict | None = None) -> Iterator[pa.Table]:
+def read_ipc(path: str, *, storage_options: dict | None = None, memory_map: bool = True) -> Iterator[pa.Table]:
     """Reads the batches of a file written by ``IpcWriter``, in order.
 
     Args:
         path: Path or URL of the file.
         storage_options: Keyword arguments for the file system.
+        memory_map: Map a local file rather than read it: batches then point into the page
+            cache, but the pages read stay in the process's resident size until the end.
 
     Yields:
         One table per record batch written (a table written with several chunks comes back
@@ -41,9 +43,10 @@ def read_ipc(path: str, *, storage_options: dict | None = None) -> Iterator[pa.T
     """
     fs, stripped = filesystem(path, storage_options)
     # Local files are memory-mapped: batches then point into the page cache, no copies.
-    source = pa.memory_map(stripped) if is_local(fs) else fs.open(stripped, "rb")
+    local = is_local(fs)
+    source = (pa.memory_map(stripped) if memory_map else pa.OSFile(stripped)) if local else fs.open(stripped, "rb")
     try:
-        size = source.size() if is_local(fs) else fs.size(stripped)
+        size = source.size() if local else fs.size(stripped)
         while source.tell() < size:  # one Arrow stream after another
             reader = _checked(path, source, lambda: pa.ipc.open_stream(source))
             while True:
@@ -76,6 +79,7 @@ class IpcWriter(Writer):
         compression: None, "lz4" (the default: fast enough to cost less than the disk
             time it saves) or "zstd".
         storage_options: Keyword arguments for the file system.
+        fsync: Force the file to disk on commit (False for scratch files).
     """
 
     def __init__(
@@ -84,13 +88,14 @@ class IpcWriter(Writer):
         *,
         compression: str | None = "lz4",
         storage_options: dict | None = None,
+        fsync: bool = True,
     ) -> None:
         if compression not in IPC_COMPRESSIONS:
             raise ValueError(
                 f"Unknown IPC compression {compression!r} for {path}: use one of "
                 f"{IPC_COMPRESSIONS}."
             )
-        super().__init__(path, storage_options)
+        super().__init__(path, storage_options, fsync=fsync)
         self._options = pa.ipc.IpcWriteOptions(compression=compression)
         # The pass-through keeps Arrow from closing the stream that the commit must close.
         self._sink = open_output(self._pending.stream, None, None)

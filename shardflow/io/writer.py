@@ -25,9 +25,9 @@ class Writer:
         rows: Rows written so far.
     """
 
-    def __init__(self, path: str, storage_options: dict | None = None) -> None:
+    def __init__(self, path: str, storage_options: dict | None = None, *, fsync: bool = True) -> None:
         self._storage_options = storage_options
-        self._pending = PendingFile(path, storage_options)
+        self._pending = PendingFile(path, storage_options, fsync=fsync)
         self.path = self._pending.path
         self.rows = 0
         self._state = "open"

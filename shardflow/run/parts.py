@@ -75,7 +75,9 @@ class Parts:
                 "files": self.files, "side": self.side,
                 "stats": {s.name: s.stats.to_dict() for s in self.steps},
             }
-            write_bytes_atomic(self.task.progress_path, orjson.dumps(data), self.task.storage_options)
+            # No fsync, as for the marker: a lost or torn record (resume() ignores it) only
+            # means redoing the parts it listed, whose files are durable already.
+            write_bytes_atomic(self.task.progress_path, orjson.dumps(data), self.task.storage_options, fsync=False)
 
 
 def open_record(task: BoundTask):

@@ -106,7 +106,7 @@ class ExitNode(Node):
 
     def push(self, table: pa.Table, seq: int) -> None:
         if self.with_seq:
-            table = table.append_column(SEQ, pa.array([seq] * table.num_rows, pa.int64()))
+            table = table.append_column(SEQ, pa.repeat(pa.scalar(seq, pa.int64()), table.num_rows))
         t0 = time.perf_counter()
         self.writer.write(table)
         if self.stats is not None:

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from shardflow.graph.step import Source
 from shardflow.io import BadInputError, InputShard, Piece, ShardLedger, expand_paths, plan_shards
+from shardflow.io.jsonl import BATCH_BYTES
 from shardflow.steps.window import WindowedShard, coalesce, plan_window, take_window
 
 Adapter = Callable[[dict[str, Any]], "dict[str, Any] | None"]
@@ -50,6 +51,8 @@ class FileSource(Source):
         path_column: Add the full path of each record's file as a column of this name
             (e.g. ``"source_path"``; None: no such column).
         batch_size: Rows per batch emitted.
+        batch_bytes: A batch also ends once it holds about this many bytes (None: rows
+            only), so that long documents do not make batches, and memory, huge.
         storage_options: fsspec options (credentials, endpoint) for these paths.
         on_error: ``"raise"`` on a bad record (the error names file and line) or
             ``"skip"`` it and count it in stats under its reason.
@@ -76,6 +79,7 @@ class FileSource(Source):
         adapter: Adapter | None = None,
         path_column: str | None = None,
         batch_size: int = 10_000,
+        batch_bytes: int | None = BATCH_BYTES,
         storage_options: dict[str, Any] | None = None,
         on_error: str = "raise",
         unique_ids: bool = False,
@@ -98,6 +102,7 @@ class FileSource(Source):
         self.adapter = adapter
         self.path_column = path_column
         self.read_batch_size = batch_size
+        self.read_batch_bytes = batch_bytes
         self.storage_options = storage_options
         self.on_error = on_error
         self.unique_ids = unique_ids
@@ -138,7 +143,7 @@ class FileSource(Source):
             stream = self._documents(shard, skipped)
             if isinstance(shard, WindowedShard):
                 stream = take_window(stream, shard.skip, shard.limit)
-            yield from coalesce(stream, self.read_batch_size)
+            yield from coalesce(stream, self.read_batch_size, self.read_batch_bytes)
         finally:
             for reason, count in skipped.items():
                 self.stats.drop(reason, count)
@@ -155,7 +160,7 @@ class FileSource(Source):
                         if table is None:
                             continue
                     if self.path_column:
-                        table = table.append_column(self.path_column, pa.array([piece.path] * table.num_rows, pa.string()))
+                        table = table.append_column(self.path_column, pa.repeat(pa.scalar(piece.path, pa.string()), table.num_rows))
                     yield table
         finally:
             self._ledger = None

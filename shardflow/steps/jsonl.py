@@ -45,6 +45,7 @@ class JsonlReader(FileSource):
         return read_jsonl_piece(
             piece,
             batch_size=self.read_batch_size,
+            batch_bytes=self.read_batch_bytes,
             text_key=self.text_key,
             id_key=self.id_key,
             on_error=self.on_error,

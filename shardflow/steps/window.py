@@ -90,22 +90,25 @@ def take_window(tables: Iterable[pa.Table], skip: int, limit: int | None) -> Ite
             return
 
 
-def coalesce(tables: Iterable[pa.Table], size: int) -> Iterator[pa.Table]:
+def coalesce(tables: Iterable[pa.Table], size: int, max_bytes: int | None = None) -> Iterator[pa.Table]:
     """Merge small tables (a text reader yields one row per file) into batches of about
-    ``size`` rows; larger tables pass through as they are."""
+    ``size`` rows, or fewer that reach ``max_bytes`` (Arrow bytes); larger tables pass
+    through as they are."""
     pending: list[pa.Table] = []
-    held = 0
+    held = held_bytes = 0
     for table in tables:
         if not table.num_rows:
             continue
-        if not pending and table.num_rows >= size:
+        nbytes = table.nbytes if max_bytes else 0
+        if not pending and (table.num_rows >= size or (max_bytes and nbytes >= max_bytes)):
             yield table
             continue
         pending.append(table)
         held += table.num_rows
-        if held >= size:
+        held_bytes += nbytes
+        if held >= size or (max_bytes and held_bytes >= max_bytes):
             yield _concat(pending)
-            pending, held = [], 0
+            pending, held, held_bytes = [], 0, 0
     if pending:
         yield _concat(pending)
 

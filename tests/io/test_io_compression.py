@@ -116,3 +116,23 @@ def test_bounded_reads_never_return_more_than_asked(tmp_path, ext):
             assert len(block) <= 100_000
             got.append(block)
     assert b"".join(got) == data
+
+
+def test_gzip_level_is_applied_and_output_is_standard_gzip():
+    data = b"".join(b"record %d of a fairly repetitive text\n" % (i * 7919 % 1000) for i in range(20_000))
+    sizes = {}
+    for level in (1, 9):
+        raw = io.BytesIO()
+        with open_output(raw, "gzip", level) as out:
+            out.write(data)
+        assert gzip.decompress(raw.getvalue()) == data  # any gzip reader reads it
+        sizes[level] = len(raw.getvalue())
+    assert sizes[9] < sizes[1]
+
+
+def test_zero_padding_after_a_gzip_member_is_skipped(tmp_path):
+    # Tape and block devices pad gzip files with zeros; gzip -d and Python's gzip accept it.
+    gz = tmp_path / "padded.gz"
+    gz.write_bytes(gzip.compress(b"one\n") + b"\0" * 700 + gzip.compress(b"two\n") + b"\0" * 3)
+    with open_input(str(gz)) as f:
+        assert f.read() == b"one\ntwo\n"

@@ -144,6 +144,21 @@ def test_batches_hold_at_most_batch_size_rows(tmp_path):
     assert [r["text"] for t in tables for r in t.to_pylist()] == [str(i) for i in range(25)]
 
 
+def test_batches_end_at_batch_bytes_and_every_line_is_read_once(tmp_path):
+    lines = [orjson.dumps({"text": "x" * (i % 7) * 100, "n": i}) + b"\n" for i in range(300)]
+    path = _write_lines(tmp_path / "b.jsonl.gz", lines, "gzip")
+    tables = list(read_jsonl(Piece(str(path)), batch_size=1000, batch_bytes=5_000))
+    assert [r["n"] for t in tables for r in t.to_pylist()] == list(range(300))
+    at = 0
+    for t in tables[:-1]:  # a batch ends at the line that reaches the cap, not before
+        held = sum(len(lines[i]) - 1 for i in range(at, at + t.num_rows))
+        assert held >= 5_000 and held - (len(lines[at + t.num_rows - 1]) - 1) < 5_000
+        at += t.num_rows
+    assert len(tables) > 10  # the cap, not the rows, cut them
+    one_each = list(read_jsonl(Piece(str(path)), batch_size=1000, batch_bytes=1))
+    assert [t.num_rows for t in one_each] == [1] * 300
+
+
 def test_keys_renamed_and_ids_normalised(tmp_path):
     path = _write_lines(
         tmp_path / "k.jsonl",
@@ -167,3 +182,25 @@ def test_compressed_file_cannot_be_read_by_range(tmp_path):
     path = _write_lines(tmp_path / "a.jsonl.gz", [b'{"text":"a"}\n'], "gzip")
     with pytest.raises(ValueError, match="byte range"):
         list(read_jsonl(Piece(str(path), 0, 5)))
+
+
+def test_writer_bytes_are_orjson_of_each_row_whatever_the_columns(tmp_path):
+    rows = [
+        {"id": "a", "50% off": 1.5, "text": 'quote " and \\ and \n', "meta": {"k": [1, None], "m": None}},
+        {"id": "b", "50% off": None, "text": "é ✓ 𝄞", "meta": None},
+        {"id": "c", "50% off": float("nan"), "text": "", "meta": {"k": [], "m": "x"}},
+    ]
+    cases = [
+        pa.Table.from_pylist(rows),
+        pa.table({}).append_column("x", pa.array([], pa.int64())),  # no rows
+        pa.table({"a": [1, 2], "b": ["x", "y"]}).rename_columns(["a", "a"]),  # repeated name
+    ]
+    for i, table in enumerate(cases):
+        path = tmp_path / f"{i}.jsonl"
+        with JsonlWriter(str(path)) as w:
+            w.write(table)
+        expected = b"".join(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in table.to_pylist())
+        assert path.read_bytes() == expected
+    with pytest.raises(TypeError, match="binary"):
+        with JsonlWriter(str(tmp_path / "bin.jsonl")) as w:
+            w.write(pa.table({"b": pa.array([b"\x00"], pa.binary())}))

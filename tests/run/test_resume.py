@@ -109,3 +109,19 @@ def test_a_damaged_output_is_recomputed(inputs, tmp_path):
     assert again.ran == 1
     assert file_digests([victim], out) == file_digests([first.outputs["a"][1]], out)
     assert b"garbage" not in open(victim, "rb").read()[-7:]
+
+
+def test_a_torn_marker_reruns_its_task_only(inputs, reference, tmp_path):
+    # Markers are written without fsync (their outputs are durable already): after a power
+    # cut one may come back empty or cut short. Such a marker must count as absent.
+    out, workdir = str(tmp_path / "out"), str(tmp_path / "run")
+    build(inputs, out).run(workdir=workdir, tasks=6, workers=2)
+    markers = sorted(_markers(workdir))
+    with open(markers[0], "wb"):
+        pass  # empty
+    with open(markers[1], "r+b") as f:
+        f.truncate(os.path.getsize(markers[1]) // 2)  # cut short
+    again = build(inputs, out).run(workdir=workdir, tasks=6, workers=2)
+    assert again.ran == 2 and again.reused == len(markers) - 2
+    assert file_digests(output_files(again.outputs), out) == reference
+    assert all(orjson.loads(open(m, "rb").read())["outputs"] is not None for m in markers[:2])

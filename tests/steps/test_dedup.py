@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 import shardflow as sf
@@ -66,6 +67,18 @@ def run(pipeline_fn, tmp_path: Path, workers: int):
 def test_normalize_removes_case_punctuation_symbols_and_spacing():
     got = normalize_text(pa.array(["Hello,  World!", "ﬁle\u00a0NAME\t(v2)", None, "  ¿Qué?  "]))
     assert got.to_pylist() == ["hello world", "file name v2", "", "qué"]
+
+
+def test_separator_runs_replace_exactly_as_the_plain_pattern():
+    from shardflow.steps.dedup.normalize import _SEPARATOR_RUNS, _SEPARATORS
+
+    rng = np.random.default_rng(7)
+    alphabet = list("ab Z9 \t\n\r\f\v.,;-!?$+<=>^`|~()[]{}'\"") + ["\u00a0", "\u2014", "\u00bf", "\u20ac", "é", "\u3000"]
+    texts = ["".join(rng.choice(alphabet, size=int(rng.integers(0, 40)))) for _ in range(3000)]
+    texts += ["", " ", "  ", "a b", "a  b", " a ", "a.b", "a. b", "a .b"]
+    arr = pa.array(texts, pa.large_string())
+    plain = pc.replace_substring_regex(arr, _SEPARATORS, " ")
+    assert pc.replace_substring_regex(arr, _SEPARATOR_RUNS, " ").to_pylist() == plain.to_pylist()
 
 
 def test_components_label_each_cluster_by_its_smallest_member():

@@ -254,3 +254,16 @@ def test_limit_skip_pipeline_gives_the_same_bytes_with_one_or_two_workers(number
         assert rows[0]["source"] == os.path.join(numbered_jsonl, "part-1.jsonl")
         digests.append(file_digests(result.outputs["w"], out))
     assert digests[0] == digests[1] and len(digests[0]) >= 2
+
+
+def test_reader_batches_stop_at_batch_bytes_and_small_files_are_merged_up_to_it(numbered_jsonl):
+    def sizes(**kw):
+        reader = read_jsonl(numbered_jsonl, **kw)
+        reader.stats = StepStats()
+        shard = reader.list_shards(1)[0]  # one shard of the five files: merging happens
+        return [t.num_rows for t in reader.read(shard)]
+
+    assert sizes(batch_size=1000, batch_bytes=None) == [35]  # files merged into one batch
+    capped = sizes(batch_size=1000, batch_bytes=200)
+    assert sum(capped) == 35 and 1 < len(capped) < 35  # merged, but only up to the cap
+    assert sizes(batch_size=1000, batch_bytes=1) == [1] * 35  # every row reaches it alone
