@@ -179,6 +179,9 @@ def _lines_until_stopped(piece, storage_options, max_line_bytes, stopped: list):
         stopped.append(unreadable(piece.path, e))
 
 
+_WRITE_ROWS = 2_000  # rows serialised at once
+
+
 def _json_lines(table: pa.Table) -> bytes:
     """The rows of ``table`` as JSON lines, the bytes ``orjson.dumps(row)`` gives each row.
 
@@ -237,14 +240,18 @@ class JsonlWriter(Writer):
             raise storage_error(self.path, e) from e
 
     def _write(self, table: pa.Table) -> None:
-        try:
-            data = _json_lines(table)
-        except orjson.JSONEncodeError as e:
-            raise TypeError(
-                f"Cannot write a row to {self.path} as JSON ({e}). Cast columns of types "
-                "JSON lacks (binary, decimal) to strings or numbers before the writer."
-            ) from e
-        self._out.write(data)
+        # In slices: the Python values of a slice live only while it is serialised (10,000
+        # short rows at once cost 70 MB more peak than 2,000); the compressed stream is the
+        # same whatever the slices.
+        for start in range(0, table.num_rows, _WRITE_ROWS):
+            try:
+                data = _json_lines(table.slice(start, _WRITE_ROWS))
+            except orjson.JSONEncodeError as e:
+                raise TypeError(
+                    f"Cannot write a row to {self.path} as JSON ({e}). Cast columns of types "
+                    "JSON lacks (binary, decimal) to strings or numbers before the writer."
+                ) from e
+            self._out.write(data)
 
     def flushed_size(self) -> int:
         self._out.flush()  # gzip: a sync flush (5 bytes); zstd: ends the current block
