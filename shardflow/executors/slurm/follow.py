@@ -10,6 +10,9 @@ and commit, and no further round is submitted. Twice: every job of the round is 
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
 
 from shardflow.executors.slurm.queue import scancel
@@ -20,13 +23,32 @@ from shardflow.run.scheduler import LoopOutcome
 def follow(run: SlurmRun, rnd: RoundSpec, poll_interval: float) -> LoopOutcome:
     """Submit ``rnd`` and every round after it, waiting for each; return the run's outcome."""
     interrupts = 0
-    while True:
-        run.submit(rnd)
-        interrupts = _wait(run, rnd, poll_interval, interrupts)
-        nxt = run.advance(rnd, interrupted=interrupts > 0)
-        if isinstance(nxt, LoopOutcome):
-            return nxt
-        rnd = nxt
+    with _ctrl_c_raises():
+        while True:
+            run.submit(rnd)
+            interrupts = _wait(run, rnd, poll_interval, interrupts)
+            nxt = run.advance(rnd, interrupted=interrupts > 0)
+            if isinstance(nxt, LoopOutcome):
+                return nxt
+            rnd = nxt
+
+
+@contextlib.contextmanager
+def _ctrl_c_raises():
+    """Make Ctrl-C raise KeyboardInterrupt here even if the process inherited it ignored.
+
+    A process started in the background by a shell (or by a CI runner) starts with SIGINT
+    ignored, and Python then installs no KeyboardInterrupt handler; the local scheduler sets
+    its own handler for the same reason.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _wait(run: SlurmRun, rnd: RoundSpec, poll_interval: float, interrupts: int) -> int:
