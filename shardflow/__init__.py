@@ -7,11 +7,12 @@ and the steps in :mod:`shardflow.steps`.
 
 from shardflow._version import __version__
 from shardflow.executors import LocalExecutor, SlurmExecutor
-from shardflow.graph import Filter, GlobalStep, Mapper, PipelineError, Sink, Source, Step, Transform
+from shardflow.graph import Composite, Filter, GlobalStep, Mapper, PipelineError, Sink, Source, Step, Transform
 from shardflow.pipeline import Pipeline
 from shardflow.run import RunFailed, RunResult
 
 __all__ = [
+    "Composite",
     "Filter",
     "GlobalStep",
     "LocalExecutor",

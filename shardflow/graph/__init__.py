@@ -1,5 +1,6 @@
 """Declare: step kinds, the DAG, and its validation when built."""
 
+from shardflow.graph.composite import Composite
 from shardflow.graph.context import building, current_graph
 from shardflow.graph.dag import Graph
 from shardflow.graph.stats import StepStats
@@ -19,6 +20,7 @@ from shardflow.graph.step import (
 from shardflow.graph.validate import PipelineError, validate
 
 __all__ = [
+    "Composite",
     "Converge",
     "Filter",
     "GlobalStep",

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shardflow.graph.composite import Composite
 from shardflow.graph.context import current_graph
 
 if TYPE_CHECKING:
@@ -119,6 +120,9 @@ class Step:
         graph = _graph_of(self)
         targets = list(other) if isinstance(other, (list, tuple)) else [other]
         for target in targets:
+            if isinstance(target, Composite):
+                target.attach(self)  # it connects this step to each of its steps that reads it
+                continue
             if not isinstance(target, Step):
                 raise TypeError(
                     f"cannot connect {self.name!r} to {target!r}: the right side of >> must be "
@@ -130,6 +134,8 @@ class Step:
     def __rrshift__(self, other: Sequence["Step"]) -> "Step":
         sources = list(other) if isinstance(other, (list, tuple)) else [other]
         for source in sources:
+            if isinstance(source, Composite):
+                source = source.output
             if not isinstance(source, Step):
                 raise TypeError(
                     f"cannot connect {source!r} to {self.name!r}: the left side of >> must be "

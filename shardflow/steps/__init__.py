@@ -6,6 +6,7 @@ from shardflow.steps.extract import ExtractHtml, extract_html
 from shardflow.steps.dedup import (
     ExactDedup,
     MinhashClusters,
+    MinhashDedup,
     MinhashFilter,
     MinhashSignatures,
     exact_dedup,
@@ -58,6 +59,7 @@ __all__ = [
     "ExactDedup",
     "LanguageId",
     "MinhashClusters",
+    "MinhashDedup",
     "MinhashFilter",
     "MinhashSignatures",
     "exact_dedup",

@@ -1,16 +1,25 @@
-"""Deduplication steps: exact (normalised text hash) and near-duplicate (MinHash + LSH)."""
+"""Deduplication steps: exact (normalised text hash) and near-duplicate (MinHash + LSH).
 
-from shardflow.steps.dedup.exact import ExactDedup
-from shardflow.steps.dedup.minhash import MinhashClusters, MinhashFilter, MinhashSignatures, minhash_dedup
+Both are composites of three stages (keys shard by shard -> a global decision on the keys
+alone -> a shard-parallel filter), wired with one ``>>``: ``docs >> exact_dedup() >> sink``.
+"""
+
+from shardflow.steps.dedup.exact import ExactDedup, ExactDedupFilter, ExactDigests, ExactDuplicates
+from shardflow.steps.dedup.minhash import MinhashClusters, MinhashDedup, MinhashFilter, MinhashSignatures
 
 exact_dedup = ExactDedup
+minhash_dedup = MinhashDedup
 minhash_signatures = MinhashSignatures
 minhash_clusters = MinhashClusters
 minhash_filter = MinhashFilter
 
 __all__ = [
     "ExactDedup",
+    "ExactDedupFilter",
+    "ExactDigests",
+    "ExactDuplicates",
     "MinhashClusters",
+    "MinhashDedup",
     "MinhashFilter",
     "MinhashSignatures",
     "exact_dedup",

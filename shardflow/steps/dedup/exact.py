@@ -1,61 +1,174 @@
-"""Exact deduplication: keep the first document of each group with the same normalised text."""
+"""Exact deduplication: keep the first document of each group with the same normalised text.
+
+Three stages, so that the documents never gather in one process::
+
+    docs ──> exact_dedup_digests ──> exact_dedup_duplicates ──┐ (broadcast drop list)
+      └──────────────────────────────────────────────────────> exact_dedup ──> kept documents
+
+1. :class:`ExactDigests` (shard-parallel) normalises each text (see
+   :mod:`~shardflow.steps.dedup.normalize`) and hashes it with 128-bit BLAKE2b; it emits only
+   ``(shard, row, digest)``: 24 bytes per document, no text.
+2. :class:`ExactDuplicates` (global) keeps the first document of each digest in input order
+   (smallest ``(shard, row)``, whatever the number of workers) and lists the others as the
+   drop list. Its memory is about 40 bytes per document, whatever their length.
+3. :class:`ExactDedupFilter` (shard-parallel) drops the listed rows and counts them under
+   ``exact_duplicate``.
+
+:class:`ExactDedup` (``exact_dedup``) wires the three: ``docs >> exact_dedup() >> sink``.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from pydantic import BaseModel, ConfigDict
 
-from shardflow.graph.step import GlobalStep
+from shardflow.graph.composite import Composite
+from shardflow.graph.step import GlobalStep, Step, Transform
+from shardflow.steps.dedup.droplist import DropRows, drop_list, split_options
 from shardflow.steps.dedup.normalize import normalize_text, text_column
 
+SHARD, ROW, DIGEST = "shard", "row", "digest"
+_DIGEST_TYPE = pa.binary(16)
+_MAX_ROW = np.iinfo(np.int32).max
 
-def text_digests(texts: pa.Array) -> list[bytes]:
-    """The 128-bit BLAKE2b digest of each normalised text (hashed from the Arrow buffer)."""
+
+def text_digests(texts: pa.Array) -> pa.FixedSizeBinaryArray:
+    """The 128-bit BLAKE2b digest of each text (hashed straight from the Arrow buffer)."""
     offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
     data = memoryview(texts.buffers()[2] or b"")
     blake = hashlib.blake2b
-    return [blake(data[lo:hi], digest_size=16).digest() for lo, hi in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+    joined = b"".join(
+        [blake(data[lo:hi], digest_size=16).digest() for lo, hi in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+    )
+    return pa.FixedSizeBinaryArray.from_buffers(_DIGEST_TYPE, len(texts), [None, pa.py_buffer(joined)])
 
 
-class ExactDedup(GlobalStep):
-    """Drop documents whose normalised text already appeared earlier in the input.
-
-    Texts are normalised as :mod:`~shardflow.steps.dedup.normalize` says (NFKC, lower case,
-    punctuation, symbols and whitespace runs -> one space), then hashed with 128-bit BLAKE2b.
-    Input order is shard order, then row order, so the document kept is the first one
-    whatever the number of workers. Dropped rows are counted under ``exact_duplicate``.
-
-    Memory: 16 bytes per distinct text, plus the kept documents themselves (a global step
-    returns its whole output).
+class ExactDigests(Transform):
+    """Digest each document's normalised text; emit ``(shard, row, digest)`` only.
 
     Args:
         column: The text column.
-        out_shards: Shards of the output (None: the run's ``tasks``).
-
-    Example:
-        ``unique = docs >> exact_dedup()``
     """
 
-    default_name = "exact_dedup"
+    default_name = "exact_dedup_digests"
 
     def __init__(self, *, column: str = "text", **options: Any) -> None:
         super().__init__(**options)
         self.column = column
 
-    def process_all(self, batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
-        seen: set[bytes] = set()
+    def process(self, batch: pa.Table) -> pa.Table:
+        n = batch.num_rows
+        first = self.stats.rows_in - n  # rows_in counts this batch; restored on a resumed part
+        if first + n > _MAX_ROW:
+            raise ValueError(
+                f"step {self.name!r}: shard {self.shard} has more than {_MAX_ROW} rows; "
+                "split the input into more shards (run(tasks=...))"
+            )
+        texts = normalize_text(text_column(batch, self.column, self.name))
+        return pa.table({
+            SHARD: pa.repeat(pa.scalar(self.shard or 0, pa.int32()), n),
+            ROW: pa.array(np.arange(first, first + n, dtype=np.int32)),
+            DIGEST: text_digests(texts),
+        })
+
+
+class ExactDuplicates(GlobalStep):
+    """From every document's digest, list the ``(shard, row)`` of all but the first of each text.
+
+    "First" is in input order (smallest shard, then row), so the choice does not depend on
+    how many workers ran. Its output is broadcast: every shard of the filter reads it whole.
+    """
+
+    default_name = "exact_dedup_duplicates"
+    broadcast = True
+
+    def process_all(self, batches) -> pa.Table:
+        shards, rows, digests = [], [], []
         for batch in batches:
-            texts = normalize_text(text_column(batch, self.column, self.name))
-            keep = np.zeros(batch.num_rows, dtype=bool)
-            for i, digest in enumerate(text_digests(texts)):
-                if digest not in seen:
-                    seen.add(digest)
-                    keep[i] = True
-            dropped = batch.num_rows - int(keep.sum())
-            if dropped:
-                self.stats.drop("exact_duplicate", dropped)
-                batch = batch.filter(pa.array(keep))
-            yield batch
+            shards.append(batch.column(SHARD).to_numpy())
+            rows.append(batch.column(ROW).to_numpy())
+            flat = batch.column(DIGEST).combine_chunks()
+            words = np.frombuffer(flat.buffers()[1], dtype=np.uint64)
+            digests.append(words[2 * flat.offset:2 * (flat.offset + len(flat))].reshape(-1, 2))
+        shard = np.concatenate(shards) if shards else np.empty(0, np.int32)
+        row = np.concatenate(rows) if rows else np.empty(0, np.int32)
+        digest = np.concatenate(digests) if digests else np.empty((0, 2), np.uint64)
+        order = np.lexsort((row, shard))  # number the documents in input order
+        shard, row, digest = shard[order], row[order], digest[order]
+        # Group equal digests, each group in input order; all but a group's first are dropped.
+        by_digest = np.lexsort((np.arange(len(digest)), digest[:, 1], digest[:, 0]))
+        ordered = digest[by_digest]
+        repeat = np.zeros(len(ordered), dtype=bool)
+        repeat[1:] = (ordered[1:] == ordered[:-1]).all(axis=1)
+        dropped = np.sort(by_digest[repeat])
+        self.stats.count("documents", len(digest))
+        self.stats.count("distinct", len(digest) - len(dropped))
+        self.stats.count("duplicates", len(dropped))
+        return drop_list(shard[dropped], row[dropped])
+
+
+class ExactDedupFilter(DropRows):
+    """Drop the rows :class:`ExactDuplicates` listed; count them under ``exact_duplicate``."""
+
+    default_name = "exact_dedup"
+    reason = "exact_duplicate"
+    wiring = "docs >> exact_dedup() (or [exact_dedup_duplicates, docs] >> filter)"
+
+
+class ExactDedupArgs(BaseModel):
+    """The arguments of ``exact_dedup`` in a recipe (besides the options every step takes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str = "text"
+
+
+class ExactDedup(Composite):
+    """Drop documents whose normalised text already appeared earlier in the input.
+
+    Texts are normalised as :mod:`~shardflow.steps.dedup.normalize` says (NFKC, lower case,
+    punctuation, symbols and whitespace runs -> one space), then hashed with 128-bit BLAKE2b.
+    Input order is shard order, then row order, so the document kept is the first one
+    whatever the number of workers. The output keeps the input's shards, minus the dropped
+    rows, which are counted under ``exact_duplicate`` in the stats of the step ``name``.
+
+    Memory: the documents stay in their shards; the one global stage holds 24 bytes per
+    document (shard, row, digest) and its sort.
+
+    Args:
+        column: The text column.
+        name: Name of the filter (the step whose stats show the drops; default
+            ``exact_dedup``); the other two steps are ``<name>_digests`` and
+            ``<name>_duplicates``.
+        rejected: A directory to write the dropped rows to (see :class:`~shardflow.Filter`).
+        **options: Step options (``cpus``, ``memory``, ``time``, ``retries``, ...) for all
+            three steps; ``batch_size`` applies to the digests, ``checkpoint`` and ``fuse``
+            to the filter.
+
+    Example:
+        ``unique = docs >> exact_dedup(); unique >> write_jsonl("out/unique")``
+    """
+
+    args_model = ExactDedupArgs
+
+    def __init__(self, *, column: str = "text", name: str | None = None, rejected: str | None = None,
+                 **options: Any) -> None:
+        if "out_shards" in options:
+            raise TypeError(
+                "exact_dedup() takes no out_shards: its output keeps the input's shards "
+                "(set run(tasks=...) or the reader's shards instead)"
+            )
+        first, middle, last = split_options(options)
+        self.digests = ExactDigests(column=column, name=f"{name}_digests" if name else None, **first)
+        self.duplicates = ExactDuplicates(name=f"{name}_duplicates" if name else None, **middle)
+        self.output = ExactDedupFilter(name=name, rejected=rejected, **last)
+        self.digests >> self.duplicates >> self.output
+
+    def attach(self, upstream: Step) -> None:
+        upstream >> self.digests
+        upstream >> self.output
+

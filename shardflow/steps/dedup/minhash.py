@@ -15,7 +15,7 @@
 3. :class:`MinhashFilter` (shard-parallel, reading the same shards as step 1) drops those rows
    and counts them under ``minhash_duplicate``.
 
-:func:`minhash_dedup` wires the three. The defaults (5-word shingles, 14 bands of 8 rows, seed
+:class:`MinhashDedup` (``minhash_dedup``) wires the three: ``docs >> minhash_dedup() >> sink``. The defaults (5-word shingles, 14 bands of 8 rows, seed
 1) are datatrove's: a pair with Jaccard similarity 0.8 of its shingle sets is caught with
 probability ``1 - (1 - 0.8**8)**14`` = 0.92, one at 0.5 with 0.05.
 """
@@ -26,18 +26,16 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+from pydantic import BaseModel, ConfigDict, Field
 
+from shardflow.graph.composite import Composite
 from shardflow.graph.step import GlobalStep, Step, Transform
 from shardflow.steps.dedup import hashing
 from shardflow.steps.dedup.components import bucket_edges, component_roots
+from shardflow.steps.dedup.droplist import DropRows, drop_list, split_options
 from shardflow.steps.dedup.normalize import normalize_text, text_column
 
 SHARD, ROW, BANDS = "shard", "row", "bands"
-DUP_SHARD, DUP_ROW = "dup_shard", "dup_row"
-# The drop list always holds this row first, so the filter can tell "no duplicates" (the header
-# alone) from "not wired to a drop list" (which would keep every duplicate without a word).
-_HEADER = (-1, -1)
 
 
 class MinhashSignatures(Transform):
@@ -60,7 +58,6 @@ class MinhashSignatures(Transform):
             if value < 1:
                 raise ValueError(f"{self.name}: {label}={value} must be at least 1")
         self.column, self.ngram, self.bands, self.rows, self.seed = column, ngram, bands, rows, seed
-        self._next_row = 0
 
     def setup(self) -> None:
         self._a, self._b = hashing.permutations(self.bands * self.rows, self.seed)
@@ -72,8 +69,9 @@ class MinhashSignatures(Transform):
         sigs = hashing.signatures(shingles, counts, self._a, self._b)
         has_words = np.flatnonzero(counts)
         self.stats.count("no_words", batch.num_rows - len(has_words))
-        rows = self._next_row + has_words
-        self._next_row += batch.num_rows
+        # rows_in counts this batch already, and a task resumed after a committed part gets
+        # it back from its progress record: the numbering goes on where the part ended.
+        rows = self.stats.rows_in - batch.num_rows + has_words
         bands = hashing.band_hashes(sigs, self.bands, self.rows)
         return pa.table({
             SHARD: pa.array(np.full(len(rows), self.shard or 0, dtype=np.int32)),
@@ -110,13 +108,10 @@ class MinhashClusters(GlobalStep):
         self.stats.count("documents", len(roots))
         self.stats.count("clusters", len(np.unique(roots[dropped])))
         self.stats.count("duplicates", len(dropped))
-        return pa.table({
-            DUP_SHARD: pa.array(np.concatenate([[_HEADER[0]], shard[dropped]]).astype(np.int32)),
-            DUP_ROW: pa.array(np.concatenate([[_HEADER[1]], row[dropped]]).astype(np.int64)),
-        })
+        return drop_list(shard[dropped], row[dropped])
 
 
-class MinhashFilter(Transform):
+class MinhashFilter(DropRows):
     """Drop the rows :class:`MinhashClusters` listed; count them under ``minhash_duplicate``.
 
     Its inputs are the drop list (a broadcast side input, which the engine reads first) and
@@ -124,57 +119,64 @@ class MinhashFilter(Transform):
     """
 
     default_name = "minhash_filter"
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        if self.options.batch_size:
-            raise ValueError(
-                f"{self.name}: batch_size would merge the drop list into the documents; leave it unset"
-            )
-        self._lists: list[np.ndarray] = []
-        self._drop: np.ndarray | None = None
-        self._next_row = 0
-
-    def process(self, batch: pa.Table) -> pa.Table | None:
-        if batch.column_names == [DUP_SHARD, DUP_ROW]:
-            # The side input is not data: take it back out of the rows this step received.
-            self.stats.rows_in -= batch.num_rows
-            mine = batch.filter(pc.equal(batch.column(DUP_SHARD), self.shard or 0))
-            # Rebind, not append: the empty list is shared with the other tasks' copies.
-            self._lists = self._lists + [mine.column(DUP_ROW).to_numpy()]
-            return None
-        if self._drop is None:
-            if not self._lists:
-                raise RuntimeError(
-                    f"step {self.name!r} got documents but no drop list: wire it as "
-                    f"[clusters, docs] >> {self.name}, or use minhash_dedup(docs, ...)"
-                )
-            self._drop = np.concatenate(self._lists)
-        positions = np.arange(self._next_row, self._next_row + batch.num_rows)
-        self._next_row += batch.num_rows
-        drop = np.isin(positions, self._drop)
-        n_drop = int(drop.sum())
-        if not n_drop:
-            return batch
-        self.stats.drop("minhash_duplicate", n_drop)
-        return batch.filter(pa.array(~drop))
+    reason = "minhash_duplicate"
+    wiring = "[clusters, docs] >> filter, or use minhash_dedup(docs, ...)"
 
 
-def minhash_dedup(docs: Step, *, column: str = "text", ngram: int = 5, bands: int = 14,
-                  rows: int = 8, seed: int = 1, name: str = "minhash", **options: Any) -> Step:
-    """Wire MinHash near-duplicate removal after ``docs``; return the step of kept documents.
+class MinhashDedupArgs(BaseModel):
+    """The arguments of ``minhash_dedup`` in a recipe (besides the options every step takes)."""
 
-    Call it inside ``with Pipeline(...)``. The three steps are named ``<name>_signatures``,
-    ``<name>_clusters`` and ``<name>_filter``; ``options`` (cpus, memory, ...) go to all three.
+    model_config = ConfigDict(extra="forbid")
+
+    column: str = "text"
+    ngram: int = Field(default=5, ge=1, description="Words per shingle.")
+    bands: int = Field(default=14, ge=1, description="Number of LSH bands.")
+    rows: int = Field(default=8, ge=1, description="Signature values per band.")
+    seed: int = Field(default=1, description="Seed of the MinHash permutations.")
+
+
+class MinhashDedup(Composite):
+    """MinHash near-duplicate removal: signatures -> clusters -> filter, as one step to wire.
+
+    ``docs >> minhash_dedup(ngram=5) >> sink``, or ``kept = minhash_dedup(docs, ngram=5)``.
+    The three steps are named ``<name>_signatures``, ``<name>_clusters`` and
+    ``<name>_filter`` (default ``minhash_...``); the filter's stats count the drops under
+    ``minhash_duplicate``.
+
+    Args:
+        docs: The step to deduplicate; None to connect it later with ``>>``.
+        column: The text column.
+        ngram: Words per shingle.
+        bands: Number of LSH bands.
+        rows: Signature values per band.
+        seed: Seed of the MinHash permutations.
+        name: Prefix of the three steps' names.
+        rejected: A directory to write the dropped rows to (see :class:`~shardflow.Filter`).
+        **options: Step options (``cpus``, ``memory``, ...) for all three steps;
+            ``batch_size`` applies to the signatures, ``checkpoint`` and ``fuse`` to the filter.
 
     Example:
         ``kept = minhash_dedup(docs, ngram=5, bands=14, rows=8); kept >> write_jsonl("out")``
     """
-    signatures = MinhashSignatures(column=column, ngram=ngram, bands=bands, rows=rows, seed=seed,
-                                   name=f"{name}_signatures", **options)
-    options.pop("batch_size", None)  # the signatures' batching only; see MinhashFilter
-    clusters = MinhashClusters(name=f"{name}_clusters", **options)
-    kept = MinhashFilter(name=f"{name}_filter", **options)
-    docs >> signatures >> clusters
-    [clusters, docs] >> kept
-    return kept
+
+    args_model = MinhashDedupArgs
+
+    def __init__(self, docs: Step | None = None, *, column: str = "text", ngram: int = 5, bands: int = 14,
+                 rows: int = 8, seed: int = 1, name: str | None = None, rejected: str | None = None,
+                 **options: Any) -> None:
+        first, middle, last = split_options(options)
+
+        def named(part: str) -> str | None:
+            return f"{name}_{part}" if name else None
+
+        self.signatures = MinhashSignatures(column=column, ngram=ngram, bands=bands, rows=rows, seed=seed,
+                                            name=named("signatures"), **first)
+        self.clusters = MinhashClusters(name=named("clusters"), **middle)
+        self.output = MinhashFilter(name=named("filter"), rejected=rejected, **last)
+        self.signatures >> self.clusters >> self.output
+        if docs is not None:
+            docs >> self
+
+    def attach(self, upstream: Step) -> None:
+        upstream >> self.signatures
+        upstream >> self.output
