@@ -33,6 +33,8 @@ class BoundTask:
         inputs: For each input partition, its files (from the upstream markers).
         input_sources: For each input partition, which of the stage's inputs it comes from
             (an index into the stage's ``inputs``), so a join can tell its sides apart.
+        side_inputs: How many of the first ``inputs`` are broadcast side inputs (a drop
+            list): read before the data, and not counted as input rows of committed parts.
         data_paths: Per checkpoint exit, where each of its output partitions goes.
         parents: For each step, its parent's name in the stage (None for the head).
         exits: The stage's exits.
@@ -70,6 +72,7 @@ class BoundTask:
     part_rows: int | None = None
     progress_path: str = ""
     input_bytes: int = 0
+    side_inputs: int = 0
 
     def retry(self) -> "BoundTask":
         return replace(self, attempt=self.attempt + 1)
@@ -122,4 +125,5 @@ class Binder:
             part_rows=None if self.dry_run else self.part_rows,
             progress_path=self.rundir.progress_path(sp, tid.shard),
             input_bytes=shards[tid.shard].nbytes if shards is not None else sum(f["size"] for part in files for f in part),
+            side_inputs=sum(1 for ref in spec.inputs if self.plan.stages[ref.task.stage].stage.broadcast),
         )

@@ -35,9 +35,18 @@ def checkpoint_batches(task: BoundTask, files: tuple[str, ...]) -> Iterator[tupl
             yield seq, table
 
 
+def side_input_batches(task: BoundTask) -> Iterator[tuple[int, pa.Table]]:
+    """The task's broadcast side inputs (a drop list), which come before its data."""
+    for files in task.inputs[:task.side_inputs]:
+        yield from checkpoint_batches(task, files)
+
+
 def input_batches(task: BoundTask) -> Iterator[tuple[int, pa.Table]]:
-    """The task's input batches: concatenated in order, or merged by sequence (convergence)."""
-    streams = [checkpoint_batches(task, files) for files in task.inputs]
+    """The task's input batches: concatenated in order, or merged by sequence (convergence).
+
+    Broadcast side inputs are left out: see :func:`side_input_batches`.
+    """
+    streams = [checkpoint_batches(task, files) for files in task.inputs[task.side_inputs:]]
     if task.merge == "seq":
         # Each input is in sequence order already: a k-way merge restores the original order,
         # ties broken by input order, holding one batch per input in memory.

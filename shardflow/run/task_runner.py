@@ -36,7 +36,14 @@ from shardflow.run.push import (
 )
 from shardflow.run.parts import Parts, intact, manifest, part_path, remove_file
 from shardflow.run.stream import as_tables
-from shardflow.run.task_inputs import call_step_iter, input_batches, inputs_by_source, skip_rows, source_batches
+from shardflow.run.task_inputs import (
+    call_step_iter,
+    input_batches,
+    inputs_by_source,
+    side_input_batches,
+    skip_rows,
+    source_batches,
+)
 from shardflow.run.tasklog import task_log
 
 __all__ = ["StepCache", "StepError", "execute", "run_task", "run_task_reported"]
@@ -165,6 +172,11 @@ def execute(task: BoundTask, steps: list[Step]) -> tuple[dict[str, list], list[d
     roots, exits, side = open_part(parts.part)
     rows = parts.rows
     try:
+        # Side inputs first, in every attempt and outside the row count: a task resumed
+        # after a committed part skips rows of its data, never its drop list.
+        for seq, table in side_input_batches(task):
+            for node in roots:
+                node.push(table, seq)
         for seq, table in raw:
             for node in roots:
                 node.push(table, seq)
