@@ -14,8 +14,13 @@ from pydantic import ValidationError
 
 import shardflow.steps as library
 from shardflow.graph import Graph, building
-from shardflow.graph.step import Step
+from shardflow.graph.composite import Composite
+from shardflow.graph.step import Step, StepOptions
 from shardflow.recipe.schema import OPTION_FIELDS, Recipe, StepSpec
+
+
+# What every step takes besides its own arguments (a recipe may give them in `args` too).
+_STEP_OPTIONS = frozenset(StepOptions.__dataclass_fields__) | {"rejected"}
 
 
 class RecipeError(ValueError):
@@ -47,16 +52,46 @@ def parse_recipe(text: str, source: str = "<recipe>") -> Recipe:
     except yaml.YAMLError as exc:
         raise RecipeError(f"{source}: not valid YAML: {exc}") from None
     try:
-        return Recipe.model_validate(data)
+        recipe = Recipe.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            line = _line_of(root, loc)
-            where = ".".join(str(p) for p in loc) or "(top level)"
-            fix = " (remove it, or check its spelling)" if err["type"] == "extra_forbidden" else ""
-            problems.append(f"{source}:{line}: {where}: {err['msg']}{fix}")
-        raise RecipeError("recipe is not valid:\n  " + "\n  ".join(problems)) from None
+        raise RecipeError(_problems(exc, root, source)) from None
+    _check_args(recipe, root, source)
+    return recipe
+
+
+def _problems(exc: ValidationError, root: yaml.Node | None, source: str, prefix: tuple = ()) -> str:
+    """One line per validation error: ``file:line: where: what (fix)``."""
+    problems = []
+    for err in exc.errors():
+        loc = prefix + tuple(err["loc"])
+        line = _line_of(root, loc)
+        where = ".".join(str(p) for p in loc) or "(top level)"
+        fix = " (remove it, or check its spelling)" if err["type"] == "extra_forbidden" else ""
+        problems.append(f"{source}:{line}: {where}: {err['msg']}{fix}")
+    return "recipe is not valid:\n  " + "\n  ".join(problems)
+
+
+def _check_args(recipe: Recipe, root: yaml.Node | None, source: str) -> None:
+    """Validate the ``args`` of steps that declare a pydantic ``args_model`` (the dedups).
+
+    The options every step takes (``cpus``, ``time``, ...) are left to the step; unknown
+    step names are left to :func:`build_graph`, which names them.
+    """
+    problems = []
+    for i, spec in enumerate(recipe.steps):
+        try:
+            model = getattr(_resolve(spec.use, source), "args_model", None)
+        except RecipeError:
+            continue
+        if model is None:
+            continue
+        own = {k: v for k, v in spec.args.items() if k not in _STEP_OPTIONS}
+        try:
+            model.model_validate(own)
+        except ValidationError as exc:
+            problems.append(_problems(exc, root, source, ("steps", i, "args")).split("\n", 1)[1])
+    if problems:
+        raise RecipeError("recipe is not valid:\n" + "\n".join(problems))
 
 
 def load_recipe(path: str) -> Recipe:
@@ -80,7 +115,7 @@ def _resolve(use: str, source: str) -> type:
     return getattr(library, use)
 
 
-def _build_step(spec: StepSpec, source: str, storage_options: dict | None = None) -> Step:
+def _build_step(spec: StepSpec, source: str, storage_options: dict | None = None) -> Step | Composite:
     cls = _resolve(spec.use, source)
     kwargs: dict[str, Any] = dict(spec.args)
     if storage_options and "storage_options" not in kwargs and _accepts(cls, "storage_options"):
@@ -123,7 +158,7 @@ def build_graph(recipe: Recipe, source: str = "<recipe>") -> Graph:
     names = [s.name for s in recipe.steps]
     graph = Graph(recipe.pipeline)
     with building(graph):
-        built: dict[str, Step] = {}
+        built: dict[str, Step | Composite] = {}  # a composite (a dedup) wires like a step
         for spec in recipe.steps:
             built[spec.name] = _build_step(spec, source, recipe.run.storage_options)
         for spec in recipe.steps:
