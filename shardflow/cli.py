@@ -106,7 +106,8 @@ def plan(file: str, tasks: int | None, fmt: str, workdir: str | None, output: st
     for sp in compiled.stages.values():
         st = sp.stage
         extra = (f"{states[sp.id].state} ({states[sp.id].done}/{sp.n_tasks})",) if states else ()
-        table.add_row(sp.id, " → ".join(st.steps), ", ".join(st.inputs) or "-", st.kind, st.output,
+        reads = ", ".join(stage if exit == stage else f"{stage}:{exit}" for stage, exit in st.inputs)
+        table.add_row(sp.id, " → ".join(st.steps), reads or "-", st.kind, ", ".join(st.exits),
                       str(sp.n_tasks), st.reason, sp.key, *extra)
     console.print(table)
     click.echo(plan_mermaid(compiled, states), nl=False)
