@@ -21,12 +21,7 @@ import unicodedata
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_SEPARATORS = r"[\p{P}\p{S}\s]+"
-# The same replacement, leaving out the runs that are one plain space already (most of them:
-# the space between two words), which it would replace by themselves: half the matches,
-# half the time, the same text (RE2's \s is [\t\n\f\r ], hence the second class).
-_SEPARATOR_RUNS = r"[\p{P}\p{S}\s]{2,}|[\p{P}\p{S}\t\n\f\r]"
-
+from shardflow.steps.dedup.separators import separators_to_space
 
 # Characters common in English text that NFKC changes, replaced by their NFKD (their
 # compatibility decomposition) before the NFKC check below: NFKC(x) = NFC(NFKD(x)), and NFKD
@@ -43,7 +38,7 @@ def normalize_text(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     texts = pc.fill_null(texts.cast(pa.large_string()), "")
     texts = nfkc(texts)
     texts = pc.utf8_lower(texts)
-    texts = pc.replace_substring_regex(texts, _SEPARATOR_RUNS, " ")
+    texts = separators_to_space(texts)
     return pc.utf8_trim(texts, " ")
 
 
