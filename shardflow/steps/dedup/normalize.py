@@ -16,6 +16,7 @@ the empty text.
 from __future__ import annotations
 
 import functools
+import itertools
 import unicodedata
 
 import pyarrow as pa
@@ -80,7 +81,7 @@ def _nfkc_changes() -> tuple[str, tuple[tuple[str, str], ...]]:
     A string made only of characters that are NFKC-stable alone (``NFKC(c) == c``), have
     combining class 0 and never end a canonical composition is NFKC-stable as a whole (the
     "quick check" of Unicode's UAX #15 answers yes for it). The pattern is the complement of
-    ASCII and those characters of the Basic Multilingual Plane, per Python's Unicode
+    ASCII and those characters of the Basic Multilingual Plane and the emoji blocks, per Python's Unicode
     database; a character Python does not know is left to the normaliser. Normalisation
     stability (UAX #15) keeps this true for the newer Unicode that Arrow may use.
     """
@@ -92,7 +93,9 @@ def _nfkc_changes() -> tuple[str, tuple[tuple[str, str], ...]]:
         if len(parts) == 2 and not parts[0].startswith("<"):
             seconds.add(int(parts[1], 16))
     ranges: list[list[int]] = []
-    for cp in range(0x80, 0x10000):
+    # The BMP, and the emoji and pictograph blocks (U+1F000-U+1FAFF), common in web text;
+    # no canonical composition ends in them (tests/steps/test_dedup_stages.py checks).
+    for cp in itertools.chain(range(0x80, 0x10000), range(0x1F000, 0x1FB00)):
         c = chr(cp)
         if (0xD800 <= cp < 0xE000 or cp in seconds or unicodedata.combining(c)
                 or unicodedata.category(c) == "Cn" or unicodedata.normalize("NFKC", c) != c):
