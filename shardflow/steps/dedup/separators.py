@@ -37,12 +37,13 @@ def separators_to_space(texts: pa.Array) -> pa.Array:
 def collapse_spaces(texts: pa.Array) -> pa.Array:
     """Replace every run of spaces of a ``large_string`` array without nulls by one space."""
     offsets, data = _parts(texts)
+    if not len(data):
+        return texts
     space = data == _SPACE
-    drop = np.flatnonzero(space[1:] & space[:-1]) + 1  # a space right after a space
+    repeat = space[1:] & space[:-1]  # repeat[i]: byte i + 1 is a space right after a space
     starts = offsets[1:-1]
-    if len(drop) and len(starts):  # ... of the same text: a text's first byte always stays
-        at = np.minimum(np.searchsorted(starts, drop), len(starts) - 1)
-        drop = drop[starts[at] != drop]
+    repeat[starts[(starts > 0) & (starts < len(data))] - 1] = False  # ... of the same text
+    drop = np.flatnonzero(repeat) + 1
     keep = np.ones(len(data), dtype=bool)
     keep[drop] = False
     new_offsets = offsets - np.searchsorted(drop, offsets)  # minus the bytes dropped before
