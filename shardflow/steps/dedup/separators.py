@@ -1,12 +1,13 @@
 """Normalisation step 3, vectorised: every run of separators becomes one space.
 
 A separator is a character of RE2's ``[\\p{P}\\p{S}\\s]``: punctuation, symbols, and
-``[\\t\\n\\f\\r ]``. Replacing the runs with that regular expression is correct but RE2 stops
-at every punctuation mark, which made it most of a dedup's CPU. This gives the same text
-with one cheap RE2 pass and two numpy passes:
+``[\\t\\n\\f\\r ]``. Replacing the runs with that regular expression is correct, but RE2
+stops at every punctuation mark, which made it most of a dedup's CPU. This gives the same
+text in three numpy passes:
 
 1. ASCII separators become spaces through a 256-byte table (which RE2 itself fills in);
-2. the other separators (non-ASCII punctuation and symbols, rare) become spaces with RE2;
+2. every byte of a non-ASCII separator becomes a space (the few non-ASCII characters are
+   decoded, see :mod:`~shardflow.steps.dedup.utf8`, and RE2 says which are separators);
 3. runs of spaces within a text collapse to one space.
 
 The runs of separators of the input are exactly the runs of spaces after steps 1 and 2 (a
@@ -21,22 +22,26 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shardflow.steps.dedup.utf8 import buffers, decode
+
 SEPARATORS = r"[\p{P}\p{S}\s]"
-_NON_ASCII_SEPARATORS = r"[\p{P}\p{S}]+"  # after step 1, no ASCII character matches it
 _SPACE = 32
 
 
 def separators_to_space(texts: pa.Array) -> pa.Array:
     """Replace every run of separators of a ``large_string`` array without nulls by one space."""
-    offsets, data = _parts(texts)
-    mapped = _ascii_table()[data]
-    texts = pa.LargeStringArray.from_buffers(len(texts), pa.py_buffer(offsets), pa.py_buffer(mapped))
-    return collapse_spaces(pc.replace_substring_regex(texts, _NON_ASCII_SEPARATORS, " "))
+    chars = decode(texts)
+    mapped = _ascii_table()[chars.data]
+    sep = _SeparatorCodes.of(chars.code)
+    for k in range(4):  # every byte of the character, by its length
+        at = chars.pos[sep & (chars.size > k)] + k
+        mapped[at] = _SPACE
+    return collapse_spaces(pa.LargeStringArray.from_buffers(len(texts), pa.py_buffer(chars.offsets), pa.py_buffer(mapped)))
 
 
 def collapse_spaces(texts: pa.Array) -> pa.Array:
     """Replace every run of spaces of a ``large_string`` array without nulls by one space."""
-    offsets, data = _parts(texts)
+    offsets, data = buffers(texts)
     if not len(data):
         return texts
     space = data == _SPACE
@@ -50,11 +55,21 @@ def collapse_spaces(texts: pa.Array) -> pa.Array:
     return pa.LargeStringArray.from_buffers(len(texts), pa.py_buffer(new_offsets), pa.py_buffer(data[keep]))
 
 
-def _parts(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets from 0 and the bytes of a ``large_string`` array (slices included)."""
-    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
-    data = np.frombuffer(texts.buffers()[2] or b"", dtype=np.uint8)[offsets[0]:offsets[-1]]
-    return offsets - offsets[0], data
+class _SeparatorCodes:
+    """Which non-ASCII code points RE2 counts as separators, asked once per code point."""
+
+    _known: dict[int, bool] = {}
+
+    @classmethod
+    def of(cls, codes: np.ndarray) -> np.ndarray:
+        distinct = np.unique(codes)
+        new = [int(c) for c in distinct if int(c) not in cls._known]
+        if new:
+            chars = pa.array([chr(c) for c in new], pa.large_string())
+            for code, hit in zip(new, pc.match_substring_regex(chars, f"^{SEPARATORS}$").to_pylist()):
+                cls._known[code] = hit
+        table = np.array([cls._known[int(c)] for c in distinct], dtype=bool)
+        return table[np.searchsorted(distinct, codes)] if len(codes) else np.zeros(0, dtype=bool)
 
 
 @functools.cache
