@@ -9,18 +9,42 @@ stage did (rows of its shard, in order) and drops the listed ones.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar, Iterable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import BaseModel, ConfigDict, Field
 
 from shardflow.graph.step import Filter
 
+SHARD, ROW = "shard", "row"  # the keys a dedup's first stage gives each document
 DUP_SHARD, DUP_ROW = "dup_shard", "dup_row"
 # The drop list always holds this row first, so the filter can tell "no duplicates" (the header
 # alone) from "not wired to a drop list" (which would keep every duplicate without a word).
 _HEADER = (-1, -1)
+
+
+def keys_in_input_order(batches: Iterable[pa.Table], values: Callable[[pa.Table], np.ndarray],
+                        empty: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gather ``(shard, row, values(batch))`` of every document, sorted into input order.
+
+    Args:
+        batches: What a dedup's first stage emitted: ``shard`` and ``row`` columns, and
+            whatever ``values`` reads (a digest, band hashes).
+        values: One numpy row per document of a batch.
+        empty: The values of no documents (for an empty input).
+    """
+    shards, rows, vals = [], [], []
+    for batch in batches:
+        shards.append(batch.column(SHARD).to_numpy())
+        rows.append(batch.column(ROW).to_numpy())
+        vals.append(values(batch))
+    if not shards:
+        return np.empty(0, np.int32), np.empty(0, np.int64), empty
+    shard, row, value = np.concatenate(shards), np.concatenate(rows), np.concatenate(vals)
+    order = np.lexsort((row, shard))  # the global step sees shards in any order
+    return shard[order], row[order], value[order]
 
 
 def drop_list(shards: np.ndarray, rows: np.ndarray) -> pa.Table:
@@ -92,3 +116,11 @@ def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, An
     first = {**shared, **{k: v for k, v in options.items() if k == "batch_size"}}
     last = {**shared, **{k: v for k, v in options.items() if k in ("checkpoint", "fuse")}}
     return first, shared, last
+
+
+class DedupArgs(BaseModel):
+    """A dedup's own arguments in a recipe (the options every step takes are checked apart)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str = Field(default="text", description="The text column.")

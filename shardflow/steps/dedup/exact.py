@@ -24,14 +24,21 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict
 
 from shardflow.graph.composite import Composite
 from shardflow.graph.step import GlobalStep, Step, Transform
-from shardflow.steps.dedup.droplist import DropRows, drop_list, split_options
+from shardflow.steps.dedup.droplist import (
+    ROW,
+    SHARD,
+    DedupArgs,
+    DropRows,
+    drop_list,
+    keys_in_input_order,
+    split_options,
+)
 from shardflow.steps.dedup.normalize import normalize_text, text_column
 
-SHARD, ROW, DIGEST = "shard", "row", "digest"
+DIGEST = "digest"
 _DIGEST_TYPE = pa.binary(16)
 _MAX_ROW = np.iinfo(np.int32).max
 
@@ -87,18 +94,7 @@ class ExactDuplicates(GlobalStep):
     broadcast = True
 
     def process_all(self, batches) -> pa.Table:
-        shards, rows, digests = [], [], []
-        for batch in batches:
-            shards.append(batch.column(SHARD).to_numpy())
-            rows.append(batch.column(ROW).to_numpy())
-            flat = batch.column(DIGEST).combine_chunks()
-            words = np.frombuffer(flat.buffers()[1], dtype=np.uint64)
-            digests.append(words[2 * flat.offset:2 * (flat.offset + len(flat))].reshape(-1, 2))
-        shard = np.concatenate(shards) if shards else np.empty(0, np.int32)
-        row = np.concatenate(rows) if rows else np.empty(0, np.int32)
-        digest = np.concatenate(digests) if digests else np.empty((0, 2), np.uint64)
-        order = np.lexsort((row, shard))  # number the documents in input order
-        shard, row, digest = shard[order], row[order], digest[order]
+        shard, row, digest = keys_in_input_order(batches, _digest_words, np.empty((0, 2), np.uint64))
         # Group equal digests, each group in input order; all but a group's first are dropped.
         by_digest = np.lexsort((np.arange(len(digest)), digest[:, 1], digest[:, 0]))
         ordered = digest[by_digest]
@@ -111,20 +107,19 @@ class ExactDuplicates(GlobalStep):
         return drop_list(shard[dropped], row[dropped])
 
 
+def _digest_words(batch: pa.Table) -> np.ndarray:
+    """The digests of a batch as ``(rows, 2)`` uint64, straight from the Arrow buffer."""
+    flat = batch.column(DIGEST).combine_chunks()
+    words = np.frombuffer(flat.buffers()[1], dtype=np.uint64)
+    return words[2 * flat.offset:2 * (flat.offset + len(flat))].reshape(-1, 2)
+
+
 class ExactDedupFilter(DropRows):
     """Drop the rows :class:`ExactDuplicates` listed; count them under ``exact_duplicate``."""
 
     default_name = "exact_dedup"
     reason = "exact_duplicate"
     wiring = "docs >> exact_dedup() (or [exact_dedup_duplicates, docs] >> filter)"
-
-
-class ExactDedupArgs(BaseModel):
-    """The arguments of ``exact_dedup`` in a recipe (besides the options every step takes)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    column: str = "text"
 
 
 class ExactDedup(Composite):
@@ -153,7 +148,7 @@ class ExactDedup(Composite):
         ``unique = docs >> exact_dedup(); unique >> write_jsonl("out/unique")``
     """
 
-    args_model = ExactDedupArgs
+    args_model = DedupArgs
 
     def __init__(self, *, column: str = "text", name: str | None = None, rejected: str | None = None,
                  **options: Any) -> None:

@@ -26,16 +26,24 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from shardflow.graph.composite import Composite
 from shardflow.graph.step import GlobalStep, Step, Transform
 from shardflow.steps.dedup import hashing
 from shardflow.steps.dedup.components import bucket_edges, component_roots
-from shardflow.steps.dedup.droplist import DropRows, drop_list, split_options
+from shardflow.steps.dedup.droplist import (
+    ROW,
+    SHARD,
+    DedupArgs,
+    DropRows,
+    drop_list,
+    keys_in_input_order,
+    split_options,
+)
 from shardflow.steps.dedup.normalize import normalize_text, text_column
 
-SHARD, ROW, BANDS = "shard", "row", "bands"
+BANDS = "bands"
 
 
 class MinhashSignatures(Transform):
@@ -92,23 +100,18 @@ class MinhashClusters(GlobalStep):
     broadcast = True
 
     def process_all(self, batches) -> pa.Table:
-        shards, rows, bands = [], [], []
-        for batch in batches:
-            shards.append(batch.column(SHARD).to_numpy())
-            rows.append(batch.column(ROW).to_numpy())
-            flat = batch.column(BANDS).combine_chunks()
-            bands.append(flat.values.to_numpy().reshape(len(flat), -1))
-        shard = np.concatenate(shards) if shards else np.empty(0, np.int32)
-        row = np.concatenate(rows) if rows else np.empty(0, np.int64)
-        order = np.lexsort((row, shard))  # number documents in input order
-        shard, row = shard[order], row[order]
-        band_hashes = np.concatenate(bands)[order] if bands else np.empty((0, 0), np.uint64)
+        shard, row, band_hashes = keys_in_input_order(batches, _band_hashes, np.empty((0, 0), np.uint64))
         roots = component_roots(len(shard), *bucket_edges(band_hashes))
         dropped = np.flatnonzero(roots != np.arange(len(roots)))
         self.stats.count("documents", len(roots))
         self.stats.count("clusters", len(np.unique(roots[dropped])))
         self.stats.count("duplicates", len(dropped))
         return drop_list(shard[dropped], row[dropped])
+
+
+def _band_hashes(batch: pa.Table) -> np.ndarray:
+    flat = batch.column(BANDS).combine_chunks()
+    return flat.values.to_numpy().reshape(len(flat), -1)
 
 
 class MinhashFilter(DropRows):
@@ -123,12 +126,9 @@ class MinhashFilter(DropRows):
     wiring = "[clusters, docs] >> filter, or use minhash_dedup(docs, ...)"
 
 
-class MinhashDedupArgs(BaseModel):
+class MinhashDedupArgs(DedupArgs):
     """The arguments of ``minhash_dedup`` in a recipe (besides the options every step takes)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    column: str = "text"
     ngram: int = Field(default=5, ge=1, description="Words per shingle.")
     bands: int = Field(default=14, ge=1, description="Number of LSH bands.")
     rows: int = Field(default=8, ge=1, description="Signature values per band.")

@@ -36,7 +36,8 @@ def separators_to_space(texts: pa.Array) -> pa.Array:
     for k in range(4):  # every byte of the character, by its length
         at = chars.pos[sep & (chars.size > k)] + k
         mapped[at] = _SPACE
-    return collapse_spaces(pa.LargeStringArray.from_buffers(len(texts), pa.py_buffer(chars.offsets), pa.py_buffer(mapped)))
+    mapped_texts = pa.LargeStringArray.from_buffers(len(texts), pa.py_buffer(chars.offsets), pa.py_buffer(mapped))
+    return collapse_spaces(mapped_texts)
 
 
 def collapse_spaces(texts: pa.Array) -> pa.Array:
