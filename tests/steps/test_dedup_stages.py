@@ -178,6 +178,14 @@ def test_two_dedups_in_one_pipeline_get_numbered_names(tmp_path):
     assert result.stats["write_jsonl"].rows_out == 10
 
 
+def test_digests_are_blake2b_128_of_each_normalised_text_even_in_a_slice():
+    import hashlib
+
+    texts = pa.array(["skip me", "", "hello world", "héllo wörld"], pa.large_string()).slice(1)
+    want = [hashlib.blake2b(t.encode(), digest_size=16).digest() for t in ["", "hello world", "héllo wörld"]]
+    assert text_digests(texts).to_pylist() == want
+
+
 # -- the NFKC shortcut --------------------------------------------------------------------
 def test_nfkc_shortcut_equals_the_normaliser_on_mixed_text():
     rng = np.random.default_rng(1)

@@ -10,7 +10,8 @@ Three stages, so that the documents never gather in one process::
    ``(shard, row, digest)``: 24 bytes per document, no text.
 2. :class:`ExactDuplicates` (global) keeps the first document of each digest in input order
    (smallest ``(shard, row)``, whatever the number of workers) and lists the others as the
-   drop list. Its memory is about 40 bytes per document, whatever their length.
+   drop list. It reads 24 bytes per document and needs about 100 with its sorts, whatever
+   the documents' length.
 3. :class:`ExactDedupFilter` (shard-parallel) drops the listed rows and counts them under
    ``exact_duplicate``.
 
@@ -37,6 +38,7 @@ from shardflow.steps.dedup.droplist import (
     split_options,
 )
 from shardflow.steps.dedup.normalize import normalize_text, text_column
+from shardflow.steps.dedup.utf8 import buffers
 
 DIGEST = "digest"
 _DIGEST_TYPE = pa.binary(16)
@@ -45,8 +47,8 @@ _MAX_ROW = np.iinfo(np.int32).max
 
 def text_digests(texts: pa.Array) -> pa.FixedSizeBinaryArray:
     """The 128-bit BLAKE2b digest of each text (hashed straight from the Arrow buffer)."""
-    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
-    data = memoryview(texts.buffers()[2] or b"")
+    offsets, data = buffers(texts)
+    data = memoryview(data)
     blake = hashlib.blake2b
     joined = b"".join(
         [blake(data[lo:hi], digest_size=16).digest() for lo, hi in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
