@@ -20,7 +20,8 @@ class JsonlReader(FileSource):
 
     Args:
         paths: Files, globs or directories (plain, ``.gz`` or ``.zst``).
-        text_key: The field holding the text (renamed to ``text``); every record needs it.
+        text_key: The field holding the text (renamed to ``text``); every record needs it,
+            unless an ``adapter`` builds the text from the raw record.
         id_key: The field holding the id (renamed to ``id``); missing ids become
             ``<file name>:<line>``.
         max_line_bytes: A longer line is a bad record (``line_too_long``), skipped without
@@ -53,6 +54,7 @@ class JsonlReader(FileSource):
             storage_options=self.storage_options,
             max_line_bytes=self.max_line_bytes,
             ledger=self._ledger,
+            adapter=self.adapter,
         )
 
 

@@ -51,7 +51,11 @@ class TextFilesReader(FileSource):
         if not text:
             skipped["empty_file"] += 1
             return
-        yield pa.table({"id": [self._relative(piece.path)], "text": [text]})
+        document = {"id": self._relative(piece.path), "text": text}
+        if self.adapter is None:
+            yield pa.table({"id": [document["id"]], "text": [text]})
+        elif (table := self.record_parser(piece.path, skipped, "document").records([document], 0)) is not None:
+            yield table
 
     def _relative(self, path: str) -> str:
         roots = self.__dict__.get("_roots")
