@@ -38,11 +38,24 @@ class CountingStream:
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
         self.count = 0
+        self.eof = False  # a read has come back empty
+        self._recent: list[bytes] = []  # the last two reads, to look at a cut record header
 
     def read(self, size: int = -1) -> bytes:
         data = self._raw.read(size)
         self.count += len(data)
+        if data:
+            self._recent = [self._recent[-1], data] if self._recent else [data]
+        elif size != 0:
+            self.eof = True
         return data
+
+    def tail(self, offset: int) -> bytes | None:
+        """The bytes from ``offset`` to the last one read, if the last two reads hold them."""
+        recent = b"".join(self._recent)
+        if offset < self.count - len(recent):
+            return None
+        return recent[offset - (self.count - len(recent)):]
 
     def tell(self) -> int:
         return self.count
@@ -80,6 +93,11 @@ class RecordWalk:
 
     def __iter__(self) -> Iterator[tuple[Any, bytes | None]]:
         while True:
+            if self._complete:
+                try:  # what warcio does on the next step; here, so that offsets name the next record
+                    self._records.read_to_end()
+                except BadInputError as e:  # in what follows the record: the offset is not known
+                    raise self._damaged(e, None, None) from e
             start = self._records.offset
             try:
                 record = next(self._records)
@@ -91,6 +109,9 @@ class RecordWalk:
                 raise self._unparsable(e, start) from e
             self._number += 1
             start = self._records.offset  # now the start of this record
+            length = record.rec_headers.get_header("Content-Length")
+            if length is None or not length.strip().isdigit() or not hasattr(record.raw_stream, "limit"):
+                raise self._no_length(record, start)
             try:
                 payload = record.content_stream().read() if self._wanted(record) else None
                 while record.raw_stream.read(_PAYLOAD_CHUNK):
@@ -128,20 +149,63 @@ class RecordWalk:
             return "no record before it"
         return f"the {self._complete:,} records before it were read (the last: {self._last})"
 
-    def _damaged(self, error: BadInputError, record, start: int) -> BadInputError:
-        """The decompression's error, with the record it stopped in."""
+    def _no_length(self, record, start: int) -> BadInputError:
+        """A record header without a valid Content-Length: cut (the file ends in it) or damaged."""
+        value = record.rec_headers.get_header("Content-Length")
+        if self._stream.eof:
+            return BadInputError(
+                self._path, None, "truncated_warc",
+                f"the file ends inside the header of {self._name(record)}, which starts at byte {start:,} "
+                f"{self._where} (Content-Length: {value!r}); {self._before()}",
+                _CUT_HINT,
+            )
+        return BadInputError(
+            self._path, None, "corrupt_warc",
+            f"{self._name(record)}, at byte {start:,} {self._where}, has no valid Content-Length ({value!r}), so "
+            f"the records after it cannot be found; {self._before()}",
+            _CORRUPT_HINT,
+        )
+
+    def _damaged(self, error: BadInputError, record, start: int | None) -> BadInputError:
+        """The decompression's error, with the record it stopped in (``record``), or the
+        next one (at ``start``; None: somewhere after the last complete record)."""
         if record is not None:
             where = f"it stopped inside {self._name(record)}, which starts at byte {start:,} {self._where}"
+        elif start is None:
+            where = (f"it stopped after record {self._number} (read in full), at byte {self._stream.count:,} "
+                     f"{self._where}: the damage is in what follows it")
+        elif self._stream.count > start:
+            where = f"it stopped in the header of record {self._number + 1}, which starts at byte {start:,} {self._where}"
+        elif self._number:
+            where = f"it stopped after record {self._number}, at byte {start:,} {self._where}"
         else:
-            where = f"it stopped in the header of record {self._number + 1}, at or after byte {start:,} {self._where}"
-        return BadInputError(self._path, None, error.reason, f"{error.detail}; {where}; {self._before()}", error.hint)
+            where = "it stopped before the first record"
+        return BadInputError(
+            self._path, None, error.reason, f"{error.detail}; {where}; {self._before()}, nothing after the damage",
+            error.hint,
+        )
 
     def _unparsable(self, error: Exception, start: int) -> BadInputError:
         message = " ".join(str(error).split()) or type(error).__name__
         left = self._stream.count - start
+        tail = self._stream.tail(start) if self._stream.eof else None
+        if tail is not None and _cut_header(tail):
+            return BadInputError(
+                self._path, None, "truncated_warc",
+                f"the file ends inside the header of record {self._number + 1}, which starts at byte {start:,} "
+                f"{self._where} ({left:,} bytes: {tail[:40]!r}); {self._before()}",
+                _CUT_HINT,
+            )
         return BadInputError(
             self._path, None, "corrupt_warc",
             f"record {self._number + 1}, at or after byte {start:,} {self._where}, is not a WARC record "
             f"(warcio: {message}; the file holds {left:,} more bytes from there); {self._before()}",
             _CORRUPT_HINT,
         )
+
+
+def _cut_header(tail: bytes) -> bool:
+    """Whether the last bytes of a file are the start of a WARC record header, cut short:
+    they begin like one ("WARC/1.0") and hold no end of header (a blank line)."""
+    tail = tail.lstrip(b"\r\n")
+    return (tail.startswith(b"WARC/") or b"WARC/".startswith(tail)) and b"\r\n\r\n" not in tail
