@@ -201,6 +201,17 @@ class FileSource(Source):
             raise BadInputError(path, where, reason, detail, hint)
         skipped[reason] += 1
 
+    def until_damaged(self, tables: Iterator[pa.Table], skipped: Counter, reasons: tuple[str, ...]) -> Iterator[pa.Table]:
+        """The tables of one file until a damage that ends it (a ``BadInputError`` with one of
+        ``reasons``, e.g. a cut gzip stream): raised, or counted once under its reason when
+        skipping, every table before it kept."""
+        try:
+            yield from tables
+        except BadInputError as e:
+            if self.on_error == "raise" or e.reason not in reasons:
+                raise
+            skipped[e.reason] += 1
+
     def note(self, name: str, n: int = 1) -> None:
         """Count something that is not a dropped document (e.g. a WARC request record) in the
         step's counters; a no-op at plan time, when the reader counts rows without stats."""

@@ -10,12 +10,13 @@ import hashlib
 import json
 from collections import Counter
 
+import pyarrow as pa
 import pytest
 import zstandard
 
 from shardflow.io import BadInputError
-from shardflow.steps import read_jsonl, read_warc
-from tests.steps.test_readers import _warc, read_step
+from shardflow.steps import read_csv, read_hf_dataset, read_jsonl, read_text_files, read_warc
+from tests.steps.test_readers import _save_to_disk, _warc, read_step
 
 # Hex digests compress little, so a cut halfway through a gzip member falls in the payload.
 PAGES = [f"<p>page {i} " + " ".join(hashlib.sha256(b"%d-%d" % (i, j)).hexdigest() for j in range(30)) + "</p>"
@@ -134,3 +135,30 @@ def test_jsonl_cut_in_the_compressed_header_payload_or_trailer(tmp_path, ext):
         ids = [r["id"] for r in rows]
         assert ids == [f"d{i}" for i in range(len(ids))], cut  # a prefix, nothing invented
         assert len(ids) >= first, cut
+
+
+def test_cut_csv_text_and_hf_files_raise_or_are_counted_once(tmp_path):
+    rows = [{"id": f"d{i}", "text": f"text {i} " + hashlib.sha256(b"%d" % i).hexdigest()} for i in range(20_000)]
+    body = "id,text\n" + "".join(f"{r['id']},{r['text']}\n" for r in rows)
+    blob = gzip.compress(body.encode())
+    (tmp_path / "a.csv.gz").write_bytes(blob[: len(blob) // 2])
+    blob = gzip.compress(b"one document " * 50_000)
+    (tmp_path / "a.txt.gz").write_bytes(blob[: len(blob) // 2])
+    _save_to_disk(str(tmp_path / "ds"), [pa.Table.from_pylist(rows)])
+    arrow = tmp_path / "ds" / "data-00000-of-00001.arrow"
+    arrow.write_bytes(arrow.read_bytes()[: arrow.stat().st_size // 2])
+    cases = [
+        (read_csv, tmp_path / "a.csv.gz", "corrupt_compressed"),
+        (read_text_files, tmp_path / "a.txt.gz", "corrupt_compressed"),
+        (read_hf_dataset, tmp_path / "ds", "corrupt_arrow"),
+    ]
+    for reader, path, reason in cases:
+        with pytest.raises(BadInputError) as e:
+            read_step(reader(str(path)))
+        assert e.value.reason == reason and str(path) in str(e.value) and 'on_error="skip"' in str(e.value), reader
+        kept, stats = read_step(reader(str(path), on_error="skip"))
+        assert stats.dropped == Counter({reason: 1}), reader
+        if reader is read_hf_dataset:  # Arrow batches before the cut are whole: they are kept
+            assert 0 < len(kept) < len(rows) and kept == rows[: len(kept)]
+        elif reader is read_text_files:
+            assert kept == []  # one document per file: a cut file is no document

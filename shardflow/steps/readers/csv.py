@@ -42,6 +42,9 @@ class CsvReader(FileSource):
         self.column_types = {k: str(v) for k, v in (column_types or {}).items()}
 
     def read_piece(self, piece: Piece, skipped: Counter) -> Iterator[pa.Table]:
+        return self.until_damaged(self._read(piece, skipped), skipped, ("corrupt_compressed", "corrupt_csv"))
+
+    def _read(self, piece: Piece, skipped: Counter) -> Iterator[pa.Table]:
         header = self._header(piece.path)
         if header is None:
             return  # an empty file: no documents

@@ -75,6 +75,9 @@ class HfDatasetReader(FileSource):
         return f"{root}/{split}"
 
     def read_piece(self, piece: Piece, skipped: Counter) -> Iterator[pa.Table]:
+        return self.until_damaged(self._read(piece, skipped), skipped, ("corrupt_arrow",))
+
+    def _read(self, piece: Piece, skipped: Counter) -> Iterator[pa.Table]:
         fs, path = filesystem(piece.path, self.storage_options)
         parser = self.record_parser(piece.path, skipped)
         first = 0
@@ -97,7 +100,11 @@ class HfDatasetReader(FileSource):
                         if documents is not None:
                             yield documents
             except (pa.ArrowInvalid, OSError) as e:
-                raise BadInputError(piece.path, None, "corrupt_arrow", str(e), "Re-create the dataset with save_to_disk.") from e
+                raise BadInputError(
+                    piece.path, None, "corrupt_arrow", f"the Arrow file is damaged or cut short after {first:,} rows ({e})",
+                    'Re-create the dataset with save_to_disk, or pass on_error="skip" to keep the rows before the '
+                    "damage (the file is counted in the stats).",
+                ) from e
 
 
 def _batches(reader) -> Iterator[pa.RecordBatch]:

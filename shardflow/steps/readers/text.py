@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 import pyarrow as pa
 
-from shardflow.io import Piece, filesystem, full_path, open_input
+from shardflow.io import BadInputError, Piece, filesystem, full_path, open_input
 from shardflow.steps.files import FileSource
 
 _MAGIC = frozenset("*?[")
@@ -39,8 +39,12 @@ class TextFilesReader(FileSource):
         self.encoding = encoding
 
     def read_piece(self, piece: Piece, skipped: Counter) -> Iterator[pa.Table]:
-        with open_input(piece.path, self.storage_options) as f:
-            data = f.read()
+        try:
+            with open_input(piece.path, self.storage_options) as f:
+                data = f.read()
+        except BadInputError as e:  # a cut or damaged .gz / .zst: the document is not whole
+            self.bad(skipped, e.path, e.line, e.reason, e.detail, e.hint)
+            return
         try:
             text = data.decode(self.encoding)
         except UnicodeDecodeError as e:
