@@ -162,3 +162,29 @@ def test_cut_csv_text_and_hf_files_raise_or_are_counted_once(tmp_path):
             assert 0 < len(kept) < len(rows) and kept == rows[: len(kept)]
         elif reader is read_text_files:
             assert kept == []  # one document per file: a cut file is no document
+
+
+@pytest.mark.parametrize("gzip_it", [False, True])
+def test_warc_cut_anywhere_is_reported_unless_it_falls_between_records(tmp_path, gzip_it):
+    name = "ok.warc.gz" if gzip_it else "ok.warc"
+    data, starts = _crawl(tmp_path / name, gzip_it=gzip_it)
+    # Where a cut loses nothing: at a record's start (gzip: a member's), or, uncompressed, in
+    # the blank lines that end a record.
+    if gzip_it:
+        whole = set(starts)
+    else:
+        ends = [data.rindex(b"</p>", 0, start) + 4 for start in starts[1:]] + [data.rindex(b"</p>") + 4]
+        whole = {c for end in ends for c in range(end, end + 4)}
+    for cut in sorted(set(range(1, len(data), 7)) | whole - {0}):
+        complete = sum(1 for s in starts[1:] if s <= cut) if gzip_it else sum(1 for e in ends if e <= cut)
+        path = _write(tmp_path / ("cut" + name[2:]), data[:cut])
+        if cut in whole:
+            rows, stats = read_step(read_warc(path))
+            assert [r["text"] for r in rows] == PAGES[:complete] and not stats.dropped, cut
+            continue
+        rows, stats = read_step(read_warc(path, on_error="skip"))
+        reason = "corrupt_compressed" if gzip_it else "truncated_warc"
+        assert stats.dropped == Counter({reason: 1}), cut
+        # gzip: a cut in the last member's trailer keeps the record it holds in full
+        kept = len(rows)
+        assert [r["text"] for r in rows] == PAGES[:kept] and kept in (complete, complete + gzip_it), cut

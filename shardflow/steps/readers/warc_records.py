@@ -120,11 +120,9 @@ class RecordWalk:
                 raise self._damaged(e, record, start) from e
             missing = record.raw_stream.limit
             if missing > 0:
-                raise BadInputError(
-                    self._path, None, "truncated_warc",
-                    f"the file ends {missing:,} bytes before the end of {self._name(record)}, which starts "
-                    f"at byte {start:,} {self._where} (its Content-Length is {record.length:,}); {self._before()}",
-                    _CUT_HINT,
+                raise self._error(
+                    "truncated_warc", f"the file ends {missing:,} bytes before the end of {self._name(record)}, which "
+                    f"starts at byte {start:,} {self._where} (its Content-Length is {record.length:,})",
                 )
             self._complete += 1
             self._last = self._name(record)
@@ -132,12 +130,7 @@ class RecordWalk:
         left = self._stream.count - self._records.offset
         if left > 0:
             # warcio took the end of the file inside a record header for the end of the file.
-            raise BadInputError(
-                self._path, None, "truncated_warc",
-                f"the file ends inside the header of record {self._number + 1}, which starts at byte "
-                f"{self._records.offset:,} {self._where} ({left:,} bytes, no complete header); {self._before()}",
-                _CUT_HINT,
-            )
+            raise self._cut_header(f"record {self._number + 1}", self._records.offset, f"{left:,} bytes, no complete header")
 
     def _name(self, record) -> str:
         headers = record.rec_headers
@@ -149,21 +142,23 @@ class RecordWalk:
             return "no record before it"
         return f"the {self._complete:,} records before it were read (the last: {self._last})"
 
+    def _error(self, reason: str, detail: str) -> BadInputError:
+        hint = _CUT_HINT if reason == "truncated_warc" else _CORRUPT_HINT
+        return BadInputError(self._path, None, reason, f"{detail}; {self._before()}", hint)
+
+    def _cut_header(self, record: str, start: int, what: str) -> BadInputError:
+        return self._error(
+            "truncated_warc", f"the file ends inside the header of {record}, which starts at byte {start:,} {self._where} ({what})"
+        )
+
     def _no_length(self, record, start: int) -> BadInputError:
         """A record header without a valid Content-Length: cut (the file ends in it) or damaged."""
         value = record.rec_headers.get_header("Content-Length")
         if self._stream.eof:
-            return BadInputError(
-                self._path, None, "truncated_warc",
-                f"the file ends inside the header of {self._name(record)}, which starts at byte {start:,} "
-                f"{self._where} (Content-Length: {value!r}); {self._before()}",
-                _CUT_HINT,
-            )
-        return BadInputError(
-            self._path, None, "corrupt_warc",
-            f"{self._name(record)}, at byte {start:,} {self._where}, has no valid Content-Length ({value!r}), so "
-            f"the records after it cannot be found; {self._before()}",
-            _CORRUPT_HINT,
+            return self._cut_header(self._name(record), start, f"Content-Length: {value!r}")
+        return self._error(
+            "corrupt_warc", f"{self._name(record)}, at byte {start:,} {self._where}, has no valid Content-Length "
+            f"({value!r}), so the records after it cannot be found",
         )
 
     def _damaged(self, error: BadInputError, record, start: int | None) -> BadInputError:
@@ -180,31 +175,22 @@ class RecordWalk:
             where = f"it stopped after record {self._number}, at byte {start:,} {self._where}"
         else:
             where = "it stopped before the first record"
-        return BadInputError(
-            self._path, None, error.reason, f"{error.detail}; {where}; {self._before()}, nothing after the damage",
-            error.hint,
-        )
+        detail = f"{error.detail}; {where}; {self._before()}; nothing after the damage was read"
+        return BadInputError(self._path, None, error.reason, detail, error.hint)
 
     def _unparsable(self, error: Exception, start: int) -> BadInputError:
         message = " ".join(str(error).split()) or type(error).__name__
         left = self._stream.count - start
         tail = self._stream.tail(start) if self._stream.eof else None
-        if tail is not None and _cut_header(tail):
-            return BadInputError(
-                self._path, None, "truncated_warc",
-                f"the file ends inside the header of record {self._number + 1}, which starts at byte {start:,} "
-                f"{self._where} ({left:,} bytes: {tail[:40]!r}); {self._before()}",
-                _CUT_HINT,
-            )
-        return BadInputError(
-            self._path, None, "corrupt_warc",
-            f"record {self._number + 1}, at or after byte {start:,} {self._where}, is not a WARC record "
-            f"(warcio: {message}; the file holds {left:,} more bytes from there); {self._before()}",
-            _CORRUPT_HINT,
+        if tail is not None and _looks_cut(tail):
+            return self._cut_header(f"record {self._number + 1}", start, f"{left:,} bytes: {tail[:40]!r}")
+        return self._error(
+            "corrupt_warc", f"record {self._number + 1}, at or after byte {start:,} {self._where}, is not a WARC record "
+            f"(warcio: {message}; the file holds {left:,} more bytes from there)",
         )
 
 
-def _cut_header(tail: bytes) -> bool:
+def _looks_cut(tail: bytes) -> bool:
     """Whether the last bytes of a file are the start of a WARC record header, cut short:
     they begin like one ("WARC/1.0") and hold no end of header (a blank line)."""
     tail = tail.lstrip(b"\r\n")
