@@ -1,7 +1,8 @@
 """JSON lines to Arrow: parse, check, name ``text`` and ``id``, count or raise bad records.
 
-The fast path is what real data takes: ``orjson.loads`` over the whole batch, one
-``pa.array`` conversion, and a few column-level checks. Only when a check fails does the
+The fast path is what real data takes: Arrow's JSON reader over the whole batch where it
+reads as orjson would (``arrow_json.py``), else ``orjson.loads`` over the batch and one
+``pa.array`` conversion; then a few column-level checks. Only when a check fails does the
 batch go through the per-record path, which finds each culprit and its line.
 """
 
@@ -15,6 +16,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrow_json import arrow_table
 from .errors import BadInputError
 from .ledger import ShardLedger, first_valid
 from .lines import OversizedLine
@@ -110,6 +112,10 @@ class RecordParser:
             order of first appearance, "text" a string column, "id" a string column.
         """
         index: list[int] | None = None  # range index per row; None: row i is line first+i
+        fast = arrow_table(lines)
+        if fast is not None and self._fits(fast.to_struct_array()):
+            lines.clear()
+            return self._table(fast, index, first)
         try:
             rows = list(map(orjson.loads, lines))
         except orjson.JSONDecodeError:
@@ -125,9 +131,7 @@ class RecordParser:
             rows, index = self._adapt_each(rows, index if index is not None else range(first, first + len(rows)))
         try:
             array = pa.array(rows)
-            ok = self._looks_valid(array)
-            if ok and self._ledger is not None:
-                ok = not self._ledger.conflicts(self._other_fields(array))
+            ok = self._fits(array)
         except _CONVERT_ERRORS:
             ok = False
         if not ok:
@@ -139,7 +143,16 @@ class RecordParser:
             array = self._convert(rows, index)
         if array is None or len(array) == 0:
             return None
-        table = self._finish(pa.Table.from_struct_array(array), index, first)
+        return self._table(pa.Table.from_struct_array(array), index, first)
+
+    def _fits(self, array: pa.Array | pa.ChunkedArray) -> bool:
+        """Whether a batch's records pass the column-level checks as a whole."""
+        if not self._looks_valid(array):
+            return False
+        return self._ledger is None or not self._ledger.conflicts(self._other_fields(array))
+
+    def _table(self, table: pa.Table, index, first) -> pa.Table:
+        table = self._finish(table, index, first)
         if self._ledger is not None:
             table = self._remember(table, index, first)
         return table

@@ -64,7 +64,8 @@ class JsonlSink(FileSink):
     Args:
         path: Output directory (any fsspec URL).
         compression: ``"gzip"`` (default), ``"zstd"`` or None.
-        level: Compression level (default: gzip 6, zstd 3).
+        level: Compression level (default: gzip 5, zstd 3; gzip 6 and 9 make files
+            0.5-0.7% and 2% smaller for 1.36x and 3x the compression time).
         filename: File name template that may use columns, e.g.
             ``"{language}/{shard:05d}.jsonl.gz"`` (see :class:`~shardflow.steps.writers.FileSink`).
         max_file_size: Roll over to a new part (``<shard:05d>-<part:03d>``) once a file
