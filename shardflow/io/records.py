@@ -112,7 +112,8 @@ class RecordParser:
             order of first appearance, "text" a string column, "id" a string column.
         """
         index: list[int] | None = None  # range index per row; None: row i is line first+i
-        fast = arrow_table(lines)
+        # The adapter needs each raw record as a dict: orjson's path gives them.
+        fast = arrow_table(lines) if self._adapter is None else None
         if fast is not None and self._fits(fast.to_struct_array()):
             lines.clear()
             return self._table(fast, index, first)

@@ -151,3 +151,10 @@ def test_adapter_runs_in_pipeline_workers_and_limit_counts_adapted_records(tmp_p
             str(tmp_path / "out"), name="w")
     result = p.run(workdir=str(tmp_path / "run"), tasks=2, workers=2)
     assert [r["id"] for r in read_all(result.outputs["w"])] == ["u1", "u2", "u4", "u1", "u2"]
+
+
+def test_jsonl_adapter_is_applied_to_records_that_already_have_a_text(tmp_path):
+    # Plain records that any fast path would read as they are: the adapter must still see each.
+    (tmp_path / "p.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": f"doc {i}"}) + "\n" for i in range(50)))
+    rows, _ = read_step(read_jsonl(str(tmp_path / "p.jsonl"), adapter=lambda r: {**r, "text": r["text"].upper()}))
+    assert rows == [{"id": f"d{i}", "text": f"DOC {i}"} for i in range(50)]
