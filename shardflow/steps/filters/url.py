@@ -155,7 +155,7 @@ class URLFilter(TextFilter):
         if url in urls:
             return "url"
         url_words = set(_NORMALIZER.split(url))
-        if not words.isdisjoint(url_batch):
+        if not words.isdisjoint(url_words):
             return "hard_blacklisted"
         if len(soft & url_words) >= self.soft_word_threshold:
             return "soft_blacklisted"
