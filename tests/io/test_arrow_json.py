@@ -72,3 +72,11 @@ def parse(lines: list[bytes], fast: bool, monkeypatch, on_error="skip"):
 def test_the_parser_gives_the_same_rows_and_errors_either_way(case, on_error, monkeypatch):
     lines = PLAIN if case == "plain" else DIFFERENT[case]
     assert parse(lines, True, monkeypatch, on_error) == parse(lines, False, monkeypatch, on_error)
+
+
+def test_batches_of_huge_records_take_the_orjson_path(monkeypatch):
+    import shardflow.io.arrow_json as arrow_json
+
+    monkeypatch.setattr(arrow_json, "_MAX_BATCH_BYTES", 100)
+    assert arrow_table([b'{"text": "' + b"x" * 50 + b'"}\n'] * 2) is None
+    assert arrow_table([b'{"text": "' + b"x" * 50 + b'"}\n']) is not None
