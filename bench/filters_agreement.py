@@ -158,6 +158,9 @@ def filters(word_list: str) -> list[tuple[str, Callable, Callable]]:
         f = URLFilter(extra_domains=blocked, use_integrated_lists=False, **url_lists)
         # Its TLDExtract() would fetch the public-suffix list; use the bundled one, as shardflow.
         f.tldextractor = TLDExtract(suffix_list_urls=())
+        # Load the bundled list now, untimed, as shardflow's setup() does (else datatrove's
+        # first timed filter() call would pay for it, and shardflow's would not).
+        f.tldextractor("example.com")
         return f
 
     url_lists = {
