@@ -246,17 +246,7 @@ def test_url_filter_same_host_batches_use_the_host_cache():
     assert set(step._blocked_hosts) >= {"blocked.example.com", "ok.example.org"}
 
 
-def test_url_filter_without_hyperscan_uses_pyahocorasick(monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_hyperscan(name, *args, **kwargs):
-        if name == "hyperscan":
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_hyperscan)
+def test_url_filter_without_hyperscan_uses_pyahocorasick(no_hyperscan):
     step = sf.url_filter(**URL_LISTS)
     urls = random_urls(random.Random(9), 400)
     fast, slow = fast_and_slow(step, pa.table({"url": urls}))

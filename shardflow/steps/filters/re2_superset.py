@@ -123,8 +123,9 @@ def _class_of(chars: set[int]) -> str:
 class _Translator:
     """Walks ``re``'s parse tree and writes the RE2 superset of each node."""
 
-    def __init__(self, flags: int) -> None:
+    def __init__(self, flags: int, anchors: bool = True) -> None:
         self.flags = flags
+        self.anchors = anchors
 
     def seq(self, items: Any, flags: int) -> str:
         return "".join(self.node(op, av, flags) for op, av in items)
@@ -161,6 +162,8 @@ class _Translator:
     def at(self, where: Any, flags: int) -> str:
         # Kept only where RE2's anchor means exactly Python's; the others (\b, \B, $ which in
         # Python also matches before a final newline) are dropped, which widens the match.
+        if not self.anchors:
+            return ""
         if where is C.AT_BEGINNING_STRING:
             return "^"
         if where is C.AT_BEGINNING:  # sre_compile makes it "start of any line" under re.M
@@ -198,30 +201,29 @@ class _Translator:
         return re2_class(ranges, negate=negate)
 
 
-def re2_superset(pattern: str, flags: int = 0) -> str:
+def re2_superset(pattern: str, flags: int = 0, anchors: bool = True) -> str:
     """An RE2 pattern matching wherever Python's ``re.search(pattern, text, flags)`` does.
 
     The RE2 pattern may match more (it is confirmed with Python after), never less.
+
+    Args:
+        pattern: The Python regular expression.
+        flags: Its ``re`` flags.
+        anchors: Keep the anchors RE2 means as Python does (``^``, ``\\z``); False drops
+            them too, for texts scanned concatenated (where a row does not start the text).
 
     Raises:
         Untranslatable: for backreferences and conditional groups.
     """
     parsed = sre_parse.parse(pattern, flags)
     all_flags = parsed.state.flags if hasattr(parsed, "state") else parsed.pattern.flags
-    return _Translator(all_flags).seq(parsed, all_flags)
+    return _Translator(all_flags, anchors).seq(parsed, all_flags)
 
 
 def first_match(texts: pa.Array | pa.ChunkedArray, re2_pattern: str) -> np.ndarray:
     """Per row, the byte offset where ``re2_pattern`` first matches, or -1 (null text: -1)."""
     found = pc.find_substring_regex(texts, re2_pattern)
     return pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
-
-
-def char_offset(text: str, byte_offset: int) -> int:
-    """The index in ``text`` of the character starting at ``byte_offset`` of its UTF-8."""
-    if byte_offset <= 0 or text.isascii():
-        return max(byte_offset, 0)
-    return len(text.encode("utf-8")[:byte_offset].decode("utf-8"))
 
 
 def re2_compiles(re2_pattern: str) -> bool:

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shardflow.steps.filters.base import TextFilter
-from shardflow.steps.filters.re2_superset import Untranslatable, char_offset, first_match, re2_compiles, re2_superset
+from shardflow.steps.filters.batch_search import BatchSearch, char_starts
 
 
 class RegexFilter(TextFilter):
@@ -21,7 +21,8 @@ class RegexFilter(TextFilter):
     pattern that matches wherever it does (see ``re2_superset``), Arrow scans the whole
     batch with it, and Python's regex confirms only the rows RE2 matched, from where RE2's
     match starts. Patterns RE2 cannot stand in for (backreferences, conditional groups) are
-    searched with Python row by row, as before. Reason: ``reason`` (default ``"regex"``).
+    searched with Python row by row, as before. Where hyperscan is installed and compiles the
+    superset, it scans the batch instead of RE2 (see ``batch_search``): same decisions. Reason: ``reason`` (default ``"regex"``).
 
     Args:
         pattern: The regular expression.
@@ -43,35 +44,35 @@ class RegexFilter(TextFilter):
         self.pattern = pattern
         self.flags = int(flags)
         self.reason = reason
-        self._re2 = prefilter_pattern(pattern, flags)
+        self._search = BatchSearch(pattern, flags)
+        self._re2 = self._search.re2
+
+    def setup(self) -> None:
+        super().setup()
+        self._search.engine  # compiles hyperscan's database now, not in the first batch
 
     def judge(self, text: str) -> str | None:
         return self.reason if self._regex.search(text) else None
 
     def filter_batch(self, batch: pa.Table) -> tuple[Sequence[bool], Sequence[str | None]]:
-        if self._re2 is None:
+        if not self._search.available:
             found = [m is not None for m in map(self._regex.search, self.texts(batch))]
         else:
-            texts = pc.fill_null(self.column(batch, self.text_column, "text_column"), "")
-            starts = first_match(texts, self._re2)
+            texts = self.column(batch, self.text_column, "text_column")
+            if texts.null_count:
+                texts = pc.fill_null(texts, "")
+            starts = self._search.starts(texts)
             rows = np.flatnonzero(starts >= 0)
             found = np.zeros(batch.num_rows, dtype=bool)
             search = self._regex.search
-            # Python's leftmost match cannot start before RE2's (every Python match is an RE2
-            # match), so the confirming search starts there; search(text, pos) still sees the
+            # Python's leftmost match cannot start before ``starts`` (see BatchSearch.starts),
+            # so the confirming search starts there; search(text, pos) still sees the
             # characters before pos for lookbehinds and \b.
-            for row, text in zip(rows.tolist(), texts.take(rows).to_pylist()):
-                found[row] = search(text, char_offset(text, int(starts[row]))) is not None
+            candidates = texts.take(rows)
+            strings = candidates.to_pylist()
+            for row, text, pos in zip(rows.tolist(), strings, char_starts(candidates, strings, starts[rows])):
+                found[row] = search(text, pos) is not None
         return pa.array(~np.asarray(found, dtype=bool)), [self.reason if f else None for f in found]
-
-
-def prefilter_pattern(pattern: str, flags: int = 0) -> str | None:
-    """The RE2 superset of ``pattern`` to prefilter with, or None to search with Python only."""
-    try:
-        re2 = re2_superset(pattern, flags)
-    except Untranslatable:
-        return None
-    return re2 if re2_compiles(re2) else None
 
 
 regex_filter = RegexFilter

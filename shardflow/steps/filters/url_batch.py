@@ -29,6 +29,17 @@ _SCHEME = _ALNUM.copy()  # urllib's scheme characters: letters, digits, "+-."
 _SCHEME[[ord("+"), ord("-"), ord(".")]] = True
 _AUTHORITY_END = np.zeros(256, dtype=bool)
 _AUTHORITY_END[[ord("/"), ord("?"), ord("#")]] = True
+# The same tables for bytes.translate, which classifies bytes several times faster than
+# numpy's fancy indexing (one C loop, no int64 index array).
+_IS_ALNUM, _IS_SCHEME, _IS_AUTHORITY_END = (bytes(t.astype(np.uint8)) for t in (_ALNUM, _SCHEME, _AUTHORITY_END))
+_TO_SPACE = bytes(np.where(_ALNUM, np.arange(256), 32).astype(np.uint8))
+_TO_LOWER = bytes(_LOWER)
+_NOT_ALNUM = bytes(np.flatnonzero(~_ALNUM).astype(np.uint8))
+
+
+def _classify(raw: bytes, table: bytes) -> np.ndarray:
+    """Per byte of ``raw``, whether ``table`` (a 0/1 translate table) marks it."""
+    return np.frombuffer(raw.translate(table), dtype=bool)
 
 
 class LiteralMatcher:
@@ -82,23 +93,25 @@ class UrlBytes:
         self.urls = urls
         self.buffer = urls.buffers()[2] or pa.py_buffer(b"")
         self.offsets = np.frombuffer(urls.buffers()[1], dtype=np.int32)[urls.offset : urls.offset + n + 1].astype(np.int64)
-        raw = np.frombuffer(self.buffer, dtype=np.uint8)
         self.base = int(self.offsets[0])
-        self.data = raw[self.base : int(self.offsets[-1])]
-        self.rel = self.offsets - self.base  # where each row starts in self.data
+        self.raw = self.buffer.slice(self.base, int(self.offsets[-1]) - self.base).to_pybytes()
+        self.rel = self.offsets - self.base  # where each row starts in self.raw
         self.rows = n
-        self.alnum = _ALNUM[self.data]
+        self.alnum = _classify(self.raw, _IS_ALNUM)
 
     def spaced(self) -> tuple[bytes, np.ndarray]:
         """The URLs with every separator byte a space, each row after a space, one more at
         the end: a word ``w`` of a row is then `` w `` in it. Also where each row starts."""
-        text = np.insert(np.where(self.alnum, self.data, np.uint8(32)), self.rel[:-1], np.uint8(32))
-        return text.tobytes() + b" ", self.rel[:-1] + np.arange(self.rows) + 1
+        # Arrow joins the rows with a space between them in one call.
+        rows = pa.ListArray.from_arrays(pa.array([0, self.rows], pa.int32()), self.urls)
+        joined = pc.binary_join(rows, " ")[0].as_buffer() if self.rows else b""
+        return (b" " + bytes(joined) + b" ").translate(_TO_SPACE), self.rel[:-1] + np.arange(self.rows) + 1
 
     def normalized(self) -> tuple[bytes, np.ndarray]:
         """All URLs' letters and digits, lowercased, one after the other; where each row starts."""
-        kept = np.concatenate(([0], np.cumsum(self.alnum, dtype=np.int64)))[self.rel[:-1]]
-        return _LOWER[self.data[self.alnum]].tobytes(), kept
+        separators = np.flatnonzero(~self.alnum)  # fewer than the letters: cheaper than a cumsum
+        kept = self.rel[:-1] - np.searchsorted(separators, self.rel[:-1])
+        return self.raw.translate(_TO_LOWER, _NOT_ALNUM), kept
 
     def authorities(self) -> tuple[pa.Array, np.ndarray]:
         """Each URL's authority, as tldextract's ``lenient_netloc`` cuts it before the host.
@@ -113,11 +126,11 @@ class UrlBytes:
         starts, ends = self.rel[:-1], self.rel[1:]
         # Arrow's plain substring kernels give byte offsets, as numpy needs them.
         colon = pc.find_substring(self.urls, "://").to_numpy(zero_copy_only=False).astype(np.int64)
-        first_non_scheme = _first_at_or_after(np.flatnonzero(~_SCHEME[self.data]), starts, ends)
+        first_non_scheme = _first_at_or_after(np.flatnonzero(~_classify(self.raw, _IS_SCHEME)), starts, ends)
         scheme = (colon > 0) & (first_non_scheme == starts + colon)  # only scheme characters before
         double_slash = pc.starts_with(self.urls, "//").to_numpy(zero_copy_only=False)
         begin = np.where(double_slash, starts + 2, np.where(scheme, starts + colon + 3, starts))
-        stop = _first_at_or_after(np.flatnonzero(_AUTHORITY_END[self.data]), begin, ends)
+        stop = _first_at_or_after(np.flatnonzero(_classify(self.raw, _IS_AUTHORITY_END)), begin, ends)
         return _views(self.buffer, begin + self.base, stop + self.base), np.arange(0, 2 * self.rows, 2)
 
     def empty_word_rows(self) -> np.ndarray:
