@@ -73,6 +73,15 @@ class SpacyEnglish:
             toks = self._apply_special_matches(toks)
         return toks
 
+    def tokenize_many(self, chunks: list[str]) -> list[tuple[str, ...]]:
+        """The tokens of each chunk, as :meth:`__call__` gives them.
+
+        A chunk of letters only is one token unless it is a special case ("cannot"): no
+        prefix, suffix or infix rule matches letters alone (see :meth:`_shortcut`).
+        """
+        specials = self._specials
+        return [(c,) if c.isalpha() and c not in specials else self(c) for c in chunks]
+
     def forget(self) -> None:
         """Drop the memoized suffix lookups."""
         self._suffix_cache.clear()

@@ -17,7 +17,8 @@ import re
 import unicodedata
 from array import array
 from functools import lru_cache
-from itertools import islice
+from itertools import chain, filterfalse, islice
+from operator import mul
 from typing import Iterable, NamedTuple
 
 import numpy as np
@@ -146,42 +147,44 @@ class EnglishWords:
             head = list(islice(self._chunks, _KEPT_CHUNKS))
             self.clear()
             self._learn(head)
-        new = set(chunks).difference(self._chunks)
-        # One loop with everything in locals: this is the cost of a first pass over a corpus.
-        tokenize, tokens, register = self.tokenizer, self._tokens, self._register
-        numbers, starts, sizes, flat = self._chunks, self._start, self._size, self._flat
-        nonsym, nonsym_chars, alpha = self._nonsym, self._nonsym_chars, self._alpha
-        t_nonsym, t_nonsym_chars, t_alpha = self._token_nonsym, self._token_nonsym_chars, self._token_alpha
-        for chunk in new:
-            ids = [tokens[t] if t in tokens else register(t) for t in tokenize(chunk)]
-            numbers[chunk] = len(sizes)
-            starts.append(len(flat))
-            sizes.append(len(ids))
-            flat.extend(ids)
-            if len(ids) == 1:
-                i = ids[0]
-                nonsym.append(t_nonsym[i])
-                nonsym_chars.append(t_nonsym_chars[i])
-                alpha.append(t_alpha[i])
-            else:
-                nonsym.append(sum(map(t_nonsym.__getitem__, ids)))
-                nonsym_chars.append(sum(map(t_nonsym_chars.__getitem__, ids)))
-                alpha.append(sum(map(t_alpha.__getitem__, ids)))
+        new = list(set(chunks).difference(self._chunks))
+        if not new:
+            return
+        # Whole-list operations from here on (in C): a first pass over a corpus learns
+        # hundreds of thousands of chunks, and a Python loop per chunk is what it costs.
+        token_lists = self.tokenizer.tokenize_many(new)
+        sizes = list(map(len, token_lists))  # at least one token per (non-empty) chunk
+        tokens = list(chain.from_iterable(token_lists))
+        unseen = list(dict.fromkeys(filterfalse(self._tokens.__contains__, tokens)))
+        if unseen:
+            self._register(unseen)
+        ids = np.fromiter(map(self._tokens.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        first = len(self._size)
+        self._chunks.update(zip(new, range(first, first + len(new))))
+        counts = np.array(sizes, dtype=np.int64)
+        starts = np.cumsum(counts) - counts  # where each chunk's tokens start among `ids`
+        for column, per_token in ((self._nonsym, self._token_nonsym), (self._nonsym_chars, self._token_nonsym_chars),
+                                  (self._alpha, self._token_alpha)):
+            column.frombytes(np.add.reduceat(_view(per_token)[ids], starts).tobytes())
+        starts += len(self._flat)
+        self._start.frombytes(starts.tobytes())
+        self._size.extend(sizes)
+        self._flat.frombytes(ids.tobytes())
 
-    def _register(self, tok: str) -> int:
-        """Give ``tok`` an id and record what the filters count of it."""
-        number = self._tokens[tok] = len(self._token_text)
-        self._token_text.append(tok)
-        self._token_len.append(len(tok))
-        if tok.isalpha():
-            nonsym = alpha = 1
-        else:
-            nonsym = 1 if _HAS_NON_PUNCTUATION.search(tok) else 0
-            alpha = 1 if _MAYBE_ALPHA.search(tok) and any(ch.isalpha() for ch in tok) else 0
-        self._token_nonsym.append(nonsym)
-        self._token_nonsym_chars.append(len(tok) if nonsym else 0)
-        self._token_alpha.append(alpha)
-        return number
+    def _register(self, unseen: list[str]) -> None:
+        """Give each new token an id and record what the filters count of it."""
+        first = len(self._token_text)
+        self._tokens.update(zip(unseen, range(first, first + len(unseen))))
+        self._token_text.extend(unseen)
+        lengths = list(map(len, unseen))
+        self._token_len.extend(lengths)
+        alpha = list(map(str.isalpha, unseen))  # letters only: a word with a letter
+        nonsym = [1 if a else 1 if _HAS_NON_PUNCTUATION.search(t) else 0 for t, a in zip(unseen, alpha)]
+        self._token_nonsym.extend(nonsym)
+        self._token_nonsym_chars.extend(map(mul, nonsym, lengths))
+        self._token_alpha.extend(
+            1 if a else 1 if _MAYBE_ALPHA.search(t) and any(ch.isalpha() for ch in t) else 0 for t, a in zip(unseen, alpha)
+        )
 
     def clear(self) -> None:
         """Forget every chunk and token (between documents only: numbers are reused)."""
