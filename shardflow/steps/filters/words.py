@@ -17,11 +17,13 @@ import re
 import unicodedata
 from array import array
 from functools import lru_cache
-from itertools import chain, filterfalse, islice
+from itertools import chain, filterfalse, islice, repeat
 from operator import mul
 from typing import Iterable, NamedTuple
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from shardflow.steps.filters.spacy_english import SpacyEnglish
 
@@ -92,7 +94,10 @@ class EnglishWords:
         self._token_nonsym_chars = array("q")  # its length if so, else 0
         self._token_alpha = array("q")  # 1 if it has a letter
         self._sentences: dict[str, tuple[int, bool, int, bool]] = {}
-        self._last: tuple = (None, [], np.zeros(0, dtype=np.int64))
+        self._last: tuple = (None, np.zeros(0, dtype=np.int64))
+        self._batch: dict[str, int] = {}  # text of the batch read last -> its row
+        self._batch_numbers = np.zeros(0, dtype=np.int64)  # the chunk numbers of its texts
+        self._batch_ends = np.zeros(0, dtype=np.int64)  # where each text's numbers end
 
     # -- reading a text -----------------------------------------------------------------------
     def chunk_numbers(self, chunks: list[str]) -> np.ndarray:
@@ -103,25 +108,68 @@ class EnglishWords:
             self._learn(chunks)
             return np.array(list(map(self._chunks.__getitem__, chunks)), dtype=np.int64)
 
-    def _read(self, text: str) -> tuple[list[str], np.ndarray]:
-        """(chunks, their numbers) of ``text``; the last text read is remembered, because
-        consecutive filters read the same document (datatrove caches its last texts too)."""
-        if text == self._last[0]:
-            return self._last[1], self._last[2]
-        chunks = text.split()
-        numbers = self.chunk_numbers(chunks)
-        self._last = (text, chunks, numbers)
-        return chunks, numbers
+    def read_batch(self, texts: list[str], column: pa.Array | pa.ChunkedArray) -> None:
+        """Split and number the texts of a batch at once, for the reads of them that follow.
 
-    def counts(self, text: str) -> tuple[WordCounts, list[str]]:
-        """The word counts of ``text`` without listing its words, and its chunks."""
-        chunks, numbers = self._read(text)
-        totals = (int(_view(column)[numbers].sum()) for column in (self._size, self._nonsym, self._nonsym_chars, self._alpha))
-        return WordCounts(*totals), chunks
+        A filter calls this with a batch's texts (and the Arrow column they came from) before
+        judging them one by one; the numbers are kept until the next batch, so that each
+        filter of a chain finds them. Arrow splits the column on the whitespace ``str.split``
+        splits on (checked over every code point by the tests) and hashes the chunks in C++:
+        Python looks up each distinct chunk of the batch once, not every chunk of every text.
+        """
+        self._batch = {}
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        if column.null_count:
+            column = pc.fill_null(column, "")  # as TextFilter.texts reads a missing text
+        lists = pc.utf8_split_whitespace(column)
+        sizes = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+        encoded = pc.dictionary_encode(pc.list_flatten(lists))
+        distinct = encoded.dictionary.to_pylist()
+        numbers = self._numbers_or_empty(distinct)[encoded.indices.to_numpy(zero_copy_only=False)]
+        empty = numbers < 0  # Arrow leaves "" before leading and after trailing whitespace
+        if empty.any():
+            sizes -= np.bincount(np.repeat(np.arange(len(sizes)), sizes)[empty], minlength=len(sizes))
+            numbers = numbers[~empty]
+        self._batch_numbers = numbers
+        self._batch_ends = np.cumsum(sizes)
+        self._batch = dict(zip(texts, range(len(texts))))
+
+    def _numbers_or_empty(self, distinct: list[str]) -> np.ndarray:
+        """The number of each of ``distinct`` chunks (learning new ones), -1 for ""."""
+        numbers = np.fromiter(map(self._chunks.get, distinct, repeat(-1)), dtype=np.int64, count=len(distinct))
+        new = [distinct[i] for i in np.flatnonzero(numbers < 0).tolist() if distinct[i]]
+        if new:
+            self._learn(new)  # which may start the lexicon again: look all of them up again
+            numbers = np.fromiter(map(self._chunks.get, distinct, repeat(-1)), dtype=np.int64, count=len(distinct))
+        return numbers
+
+    def _read(self, text: str) -> np.ndarray:
+        """The chunk numbers of ``text``: from the batch read last, else split and looked up
+        (the last such text is remembered: consecutive filters read the same document)."""
+        i = self._batch.get(text)
+        if i is not None:
+            return self._batch_numbers[int(self._batch_ends[i - 1]) if i else 0 : int(self._batch_ends[i])]
+        if text == self._last[0]:
+            return self._last[1]
+        numbers = self.chunk_numbers(text.split())
+        self._last = (text, numbers)
+        return numbers
+
+    def counts(self, text: str) -> WordCounts:
+        """The word counts of ``text``, without listing its words."""
+        numbers = self._read(text)
+        return WordCounts(*(int(_view(column)[numbers].sum()) for column in (self._size, self._nonsym, self._nonsym_chars, self._alpha)))
+
+    def has_chunks(self, text: str, chunks: Iterable[str]) -> list[str]:
+        """Those of ``chunks`` that ``text`` has as a whole whitespace-separated chunk."""
+        numbers = {c: self._chunks.get(c) for c in chunks}
+        present = set(self._read(text).tolist())
+        return [c for c, n in numbers.items() if n is not None and n in present]
 
     def word_ids(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(an id per word, the length of each word) of ``text``, as int64 arrays."""
-        numbers = self._read(text)[1]
+        numbers = self._read(text)
         starts, sizes = _view(self._start)[numbers], _view(self._size)[numbers]
         ends = np.cumsum(sizes)
         # Chunk c's ids are _flat[start[c] : start[c] + size[c]]: gather them all at once.
@@ -191,7 +239,8 @@ class EnglishWords:
         for table in (self._chunks, self._tokens, self._sentences):
             table.clear()
         self._token_text.clear()
-        self._last = (None, [], np.zeros(0, dtype=np.int64))
+        self._last = (None, np.zeros(0, dtype=np.int64))
+        self._batch = {}
         for column in (self._start, self._size, self._nonsym, self._nonsym_chars, self._alpha, self._flat,
                        self._token_len, self._token_nonsym, self._token_nonsym_chars, self._token_alpha):
             del column[:]
@@ -244,10 +293,21 @@ def _is_punct(text: str) -> bool:
     return all(unicodedata.category(ch).startswith("P") for ch in text)
 
 
+class ReadsWordsByBatch:
+    """Mixin for a :class:`~shardflow.steps.filters.base.TextFilter` that counts words: the
+    texts of each batch are split and numbered at once (:meth:`EnglishWords.read_batch`)
+    before ``judge`` reads them one by one."""
+
+    def texts(self, batch: pa.Table) -> list[str]:
+        texts = super().texts(batch)  # type: ignore[misc]
+        english_words().read_batch(texts, self.column(batch, self.text_column, "text_column"))  # type: ignore[attr-defined]
+        return texts
+
+
 @lru_cache(maxsize=1)
 def english_words() -> EnglishWords:
     """The process-wide :class:`EnglishWords` (its cache is shared by all filters)."""
     return EnglishWords()
 
 
-__all__ = ["EnglishWords", "WordCounts", "english_words", "PUNCTUATION_SET", "TERMINAL_PUNCTUATION"]
+__all__ = ["EnglishWords", "ReadsWordsByBatch", "WordCounts", "english_words", "PUNCTUATION_SET", "TERMINAL_PUNCTUATION"]
