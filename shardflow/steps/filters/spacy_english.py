@@ -14,7 +14,8 @@ import json
 import re
 from importlib import resources
 
-from shardflow.steps.filters.char_classes import split_astral_classes
+from shardflow.steps.filters.affix_chars import single_char_affixes
+from shardflow.steps.filters.fast_regex import lookbehinds_after_first, split_astral_classes
 
 # spaCy's English suffix rules: at most 5 characters (but runs of dots) after a lookbehind of
 # at most 2 (see SpacyEnglish._suffix_len; checked by tests/steps/test_filter_words.py).
@@ -33,7 +34,7 @@ _CLOSING = frozenset(',;:!?)]"”')
 
 
 def _compile(pattern: str) -> re.Pattern:
-    # The same expression with its character classes split for speed (see char_classes).
+    # The same expression with its character classes split for speed (see fast_regex).
     return re.compile(split_astral_classes(pattern))
 
 
@@ -56,9 +57,12 @@ class SpacyEnglish:
         # finds without trying every position.
         self._prefix = _compile(rules["prefix"]).match
         self._suffix_search = _compile(rules["suffix"]).search
-        self._infix = _compile(rules["infix"]).finditer
+        self._infix = _compile(lookbehinds_after_first(rules["infix"])).finditer
         self._url = _compile(rules["url_match"]).match
         self._specials: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in rules["rules"].items()}
+        # Punctuation that the rules always strip alone, whatever comes before or after it.
+        self._single_prefix = single_char_affixes(rules["prefix"], suffix=False)
+        self._single_suffix = single_char_affixes(rules["suffix"], suffix=True)
         self.sentence_punct = frozenset(rules["sentence_punct_chars"])
         self._suffix_cache: dict[str, int] = {}
         self._patterns = self._special_patterns()
@@ -142,7 +146,7 @@ class SpacyEnglish:
             shortcut = self._shortcut(chunk, specials)
             if shortcut is not None:
                 return shortcut
-        string, prefixes, suffixes = self._split_affixes(chunk, specials)
+        string, prefixes, suffixes = self._split_affixes(chunk, specials, fast)
         tokens = prefixes
         if string:
             if string in specials:
@@ -156,8 +160,12 @@ class SpacyEnglish:
         tokens.extend(reversed(suffixes))
         return tuple(tokens)
 
-    def _split_affixes(self, string: str, specials: dict) -> tuple[str, list[str], list[str]]:
-        # spacy/tokenizer.pyx Tokenizer._split_affixes, line for line (English has no token_match).
+    def _split_affixes(self, string: str, specials: dict, fast: bool = True) -> tuple[str, list[str], list[str]]:
+        # spacy/tokenizer.pyx Tokenizer._split_affixes, line for line (English has no token_match);
+        # fast=False asks the expressions every time (the reference the shortcuts are tested on).
+        if fast and string[0].isalnum() and not string.startswith(_LETTER_PREFIXES):
+            return self._split_suffixes(string, specials)
+        prefix_len, suffix_len = (self._prefix_len, self._suffix_len) if fast else (self._prefix_len_full, self._suffix_len_full)
         prefixes: list[str] = []
         suffixes: list[str] = []
         last_size = 0
@@ -165,18 +173,14 @@ class SpacyEnglish:
             if string in specials:
                 break
             last_size = len(string)
-            if string[0].isalnum() and not string.startswith(_LETTER_PREFIXES):
-                pre_len = 0  # prefix rules start with punctuation or symbols, but these
-            else:
-                m = self._prefix(string)
-                pre_len = m.end() - m.start() if m else 0
+            pre_len = prefix_len(string)
             if pre_len:
                 prefix, minus_pre = string[:pre_len], string[pre_len:]
                 if minus_pre and minus_pre in specials:
                     prefixes.append(prefix)
                     string = minus_pre
                     break
-            suf_len = self._suffix_len(string[pre_len:])
+            suf_len = suffix_len(string[pre_len:])
             if suf_len:
                 suffix, minus_suf = string[-suf_len:], string[:-suf_len]
                 if minus_suf and minus_suf in specials:
@@ -195,6 +199,42 @@ class SpacyEnglish:
                 suffixes.append(suffix)
         return string, prefixes, suffixes
 
+    def _split_suffixes(self, string: str, specials: dict) -> tuple[str, list[str], list[str]]:
+        """:meth:`_split_affixes` for a string that starts with a letter or digit.
+
+        No prefix rule matches it, and removing suffixes keeps its first character, so the
+        loop only ever removes suffixes: until none matches, or what is left is a special
+        case (the caller has checked ``string`` itself) or empty.
+        """
+        suffixes: list[str] = []
+        single = self._single_suffix
+        while True:
+            n = 1 if string[-1] in single else self._suffix_len(string)
+            if not n:
+                return string, [], suffixes
+            suffixes.append(string[-n:])
+            string = string[:-n]
+            if not string or string in specials:
+                return string, [], suffixes
+
+    def _prefix_len(self, string: str) -> int:
+        """The length of spaCy's ``prefix_search(string)`` match (0: none), with shortcuts."""
+        first = string[0]
+        if first.isalnum() and not string.startswith(_LETTER_PREFIXES):
+            return 0  # prefix rules start with punctuation or symbols, but these
+        if first in self._single_prefix:
+            return 1
+        m = self._prefix(string)
+        return m.end() - m.start() if m else 0
+
+    def _prefix_len_full(self, string: str) -> int:
+        m = self._prefix(string)
+        return m.end() - m.start() if m else 0
+
+    def _suffix_len_full(self, string: str) -> int:
+        m = self._suffix_search(string)
+        return m.end() - m.start() if m else 0
+
     def _suffix_len(self, string: str) -> int:
         """The length of spaCy's ``suffix_search(string)`` match (0: none), memoized by tail.
 
@@ -204,6 +244,8 @@ class SpacyEnglish:
         a run of dots that may go on before the tail: then the whole string is searched.
         """
         last = string[-1:]
+        if last in self._single_suffix:
+            return 1
         if last.isascii() and last.isalpha() and not _DIGIT_OR_APOSTROPHE.search(string, len(string) - 7):
             # Rules that end with a letter are "'s" and units after a digit: neither here.
             return 0

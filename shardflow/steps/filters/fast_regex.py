@@ -1,19 +1,31 @@
-"""Faster character classes for Python's ``re``: the same sets, split at U+FFFF.
+r"""spaCy's expressions rewritten so that Python's ``re`` runs them faster, matching the same.
 
-Python's regex compiler turns a character class into a bitmap lookup (``BIGCHARSET``) only
+Two rewrites, each exact by construction (and checked by tests/steps/test_fast_regex.py).
+
+Character classes, split at U+FFFF. Python's regex compiler turns a character class into a bitmap lookup (``BIGCHARSET``) only
 when every member is in the Basic Multilingual Plane. One member above U+FFFF (spaCy's
 symbol and letter classes list emoji and CJK extension ranges) leaves the whole class a
 list of hundreds of ranges, scanned one by one for every character tried: spaCy's English
 infix expression spent most of its time there. :func:`split_astral_classes` rewrites each
-such class ``[...]`` as ``(?:[BMP members]|(?=[\\U00010000-\\U0010FFFF])[other members])``.
+such class ``[...]`` as ``(?:[BMP members]|(?=[\U00010000-\U0010FFFF])[other members])``.
 A class is the union of its members however they are grouped, and both alternatives are
 one character wide (so the result is still valid inside a lookbehind): the expression
 matches exactly what it matched before, only faster.
+
+Lookbehinds moved after the first character. spaCy's infixes are alternatives such as
+``(?<=[0-9])[+\-\*^](?=[0-9-])``: at every position of a string, ``re`` evaluates the
+lookbehind before it looks at the character itself. :func:`lookbehinds_after_first` writes
+such a branch as ``[+\-\*^](?<=[0-9][+\-\*^])(?=[0-9-])``: it starts with the character,
+which ``re`` tests before entering the branch at all, and the lookbehind, now one character
+longer, checks the same character before the match start. An alternation of fixed strings,
+``(?<=L)(?:-|--)``, becomes ``(?:-(?<=L-)|--(?<=L--))``: the same alternatives in the same
+order, each with the same condition on what comes before its start.
 """
 
 from __future__ import annotations
 
 import re
+from re import _parser  # noqa: PLC2701 - to read an expression as Python's re does
 from typing import Iterator
 
 _BMP_END = 0xFFFF
@@ -114,4 +126,84 @@ def split_astral_classes(pattern: str) -> str:
     return "".join(out)
 
 
-__all__ = ["character_classes", "split_astral_classes"]
+def _top_level(pattern: str, stop: str) -> list[int]:
+    """Indexes of ``stop`` characters of ``pattern`` outside groups, classes and escapes."""
+    found = []
+    depth = 0
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            i += 2 if pattern.startswith("]", i + 1) else 1
+            continue
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                found.append(i)  # the end of the group we started inside
+                break
+        elif depth == 0 and ch in stop:
+            found.append(i)
+        i += 1
+    return found
+
+
+def _split_top(pattern: str) -> list[str]:
+    """The top-level alternatives of ``pattern``."""
+    cuts = [-1] + _top_level(pattern, "|") + [len(pattern)]
+    return [pattern[a + 1 : b] for a, b in zip(cuts, cuts[1:])]
+
+
+_ATOM = re.compile(r"\\U[0-9A-Fa-f]{8}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}|\\[^0-9A-Za-z]|[^\\()\[\]|*+?{}.^$]")
+
+
+def _fixed_text(alternative: str) -> bool:
+    """Whether ``alternative`` is plain text (literal characters and escaped punctuation)."""
+    return all(op is _parser.LITERAL for op, _ in _parser.parse(alternative))
+
+
+def _first_char_branch(branch: str) -> str:
+    """One branch ``(?<=L)X...`` as ``X(?<=LX)...`` where X is one class or plain text."""
+    if not branch.startswith("(?<="):
+        return branch
+    end = 4 + _top_level(branch[4:], "")[0]  # the ")" that closes the lookbehind
+    behind, rest = branch[4:end], branch[end + 1 :]
+    if rest.startswith("(?:"):
+        close = 3 + _top_level(rest[3:], "")[0]
+        alternatives = _split_top(rest[3:close])
+        if not all(_fixed_text(a) for a in alternatives):
+            return branch
+        first, after = "(?:" + "|".join(f"{a}(?<={behind}{a})" for a in alternatives) + ")", rest[close + 1 :]
+        return first + after
+    if rest.startswith("["):
+        close = next(i for _, i, _, _ in character_classes(rest))
+        atom = rest[:close]
+    else:
+        m = _ATOM.match(rest)
+        if m is None:
+            return branch
+        atom = m.group()
+    after = rest[len(atom) :]
+    if after[:1] in ("*", "+", "?", "{"):  # a repeated atom is not one character
+        return branch
+    return f"{atom}(?<={behind}{atom}){after}"
+
+
+def lookbehinds_after_first(pattern: str) -> str:
+    """``pattern`` with each top-level branch ``(?<=L)X...`` written ``X(?<=LX)...``.
+
+    X must be one character class, one character, or a group of plain-text alternatives;
+    other branches are left as they are.
+    """
+    return "|".join(map(_first_char_branch, _split_top(pattern)))
+
+
+__all__ = ["character_classes", "lookbehinds_after_first", "split_astral_classes"]
