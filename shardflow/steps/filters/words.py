@@ -95,6 +95,7 @@ class EnglishWords:
         self._token_alpha = array("q")  # 1 if it has a letter
         self._sentences: dict[str, tuple[int, bool, int, bool]] = {}
         self._last: tuple = (None, np.zeros(0, dtype=np.int64))
+        self._generation = 0  # how many times the lexicon started again (numbers changed)
         self._batch: dict[str, int] = {}  # text of the batch read last -> its row
         self._batch_numbers = np.zeros(0, dtype=np.int64)  # the chunk numbers of its texts
         self._batch_ends = np.zeros(0, dtype=np.int64)  # where each text's numbers end
@@ -138,10 +139,16 @@ class EnglishWords:
     def _numbers_or_empty(self, distinct: list[str]) -> np.ndarray:
         """The number of each of ``distinct`` chunks (learning new ones), -1 for ""."""
         numbers = np.fromiter(map(self._chunks.get, distinct, repeat(-1)), dtype=np.int64, count=len(distinct))
-        new = [distinct[i] for i in np.flatnonzero(numbers < 0).tolist() if distinct[i]]
+        unknown = np.flatnonzero(numbers < 0).tolist()
+        new = [distinct[i] for i in unknown if distinct[i]]
         if new:
-            self._learn(new)  # which may start the lexicon again: look all of them up again
-            numbers = np.fromiter(map(self._chunks.get, distinct, repeat(-1)), dtype=np.int64, count=len(distinct))
+            first, generation = len(self._size), self._generation
+            self._learn(new)
+            if self._generation == generation:  # numbered after the others, in this order
+                numbers[[i for i in unknown if distinct[i]]] = np.arange(first, first + len(new))
+            else:  # the lexicon started again: the chunks it dropped are new again
+                self._learn(list(filter(None, distinct)), restart=False)
+                numbers = np.fromiter(map(self._chunks.get, distinct, repeat(-1)), dtype=np.int64, count=len(distinct))
         return numbers
 
     def _read(self, text: str) -> np.ndarray:
@@ -163,8 +170,8 @@ class EnglishWords:
 
     def has_chunks(self, text: str, chunks: Iterable[str]) -> list[str]:
         """Those of ``chunks`` that ``text`` has as a whole whitespace-separated chunk."""
+        present = set(self._read(text).tolist())  # first: reading may learn chunks
         numbers = {c: self._chunks.get(c) for c in chunks}
-        present = set(self._read(text).tolist())
         return [c for c, n in numbers.items() if n is not None and n in present]
 
     def word_ids(self, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -188,14 +195,15 @@ class EnglishWords:
         return tuple(self._token_text[i] for i in self._flat[start : start + self._size[number]])
 
     # -- learning chunks ----------------------------------------------------------------------
-    def _learn(self, chunks: Iterable[str]) -> None:
-        """Tokenize and number the chunks not seen before (when full, keep the first ones)."""
-        if len(self._chunks) > _MAX_CHUNKS:
+    def _learn(self, chunks: Iterable[str], restart: bool = True) -> None:
+        """Tokenize and number the chunks not seen before (when full and ``restart``, start
+        again from the first ones learned)."""
+        if restart and len(self._chunks) > _MAX_CHUNKS:
             # The chunks learned first are the frequent ones (Zipf): keep those.
             head = list(islice(self._chunks, _KEPT_CHUNKS))
             self.clear()
             self._learn(head)
-        new = list(set(chunks).difference(self._chunks))
+        new = list(dict.fromkeys(filterfalse(self._chunks.__contains__, chunks)))  # in their order
         if not new:
             return
         # Whole-list operations from here on (in C): a first pass over a corpus learns
@@ -241,6 +249,7 @@ class EnglishWords:
         self._token_text.clear()
         self._last = (None, np.zeros(0, dtype=np.int64))
         self._batch = {}
+        self._generation += 1
         for column in (self._start, self._size, self._nonsym, self._nonsym_chars, self._alpha, self._flat,
                        self._token_len, self._token_nonsym, self._token_nonsym_chars, self._token_alpha):
             del column[:]
