@@ -83,3 +83,31 @@ def test_has_chunks_finds_whole_chunks_only(stop_words):
     lex = EnglishWords()
     text = "the end of (the) story and don't"
     assert lex.has_chunks(text, stop_words) == [w for w in stop_words if w in text.split()]
+
+
+def test_rows_of_the_batch_read_last_are_not_read_again():
+    lex = EnglishWords()
+    texts = sample_texts()[:6]
+    batch_read(texts, lex)
+    numbers = lex._batch_numbers
+    kept = texts[1:4]  # what an earlier filter of the chain kept
+    lex.read_batch(kept, pa.array(kept))
+    assert lex._batch_numbers is numbers
+    assert [lex.words(t) for t in kept] == [w for w, _, _ in per_text(kept)]
+    lex.read_batch(kept + ["a new text"], pa.array(kept + ["a new text"]))
+    assert lex._batch_numbers is not numbers and lex.words("a new text") == ["a", "new", "text"]
+
+
+def test_counts_follow_datatroves_definitions():
+    from shardflow.steps.filters.words import PUNCTUATION_SET
+
+    lex = EnglishWords()
+    texts = ODD_TEXTS + sample_texts() + ["²³ x² — ... ½ ǅ 🙂🙂 ---"]
+    plain = [t or "" for t in texts]
+    lex.read_batch(plain, pa.array(plain))
+    for t in plain:
+        words = lex.words(t)
+        symbols = [w for w in words if all(ch in PUNCTUATION_SET for ch in w)]
+        expected = (len(words), len(words) - len(symbols), sum(map(len, words)) - sum(map(len, symbols)),
+                    sum(1 for w in words if any(ch.isalpha() for ch in w)))
+        assert tuple(lex.counts(t)) == expected, t[:60]

@@ -117,7 +117,11 @@ class EnglishWords:
         filter of a chain finds them. Arrow splits the column on the whitespace ``str.split``
         splits on (checked over every code point by the tests) and hashes the chunks in C++:
         Python looks up each distinct chunk of the batch once, not every chunk of every text.
+        Texts of the batch read last (the rows an earlier filter of the chain kept) are not
+        read again.
         """
+        if self._batch and all(map(self._batch.__contains__, texts)):
+            return
         self._batch = {}
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
@@ -234,13 +238,12 @@ class EnglishWords:
         self._token_text.extend(unseen)
         lengths = list(map(len, unseen))
         self._token_len.extend(lengths)
-        alpha = list(map(str.isalpha, unseen))  # letters only: a word with a letter
-        nonsym = [1 if a else 1 if _HAS_NON_PUNCTUATION.search(t) else 0 for t, a in zip(unseen, alpha)]
+        letters = list(map(str.isalpha, unseen))  # letters only: a word, with a letter
+        non_punct, maybe_alpha, isalpha = _HAS_NON_PUNCTUATION.search, _MAYBE_ALPHA.search, str.isalpha
+        nonsym = [1 if a or non_punct(t) else 0 for t, a in zip(unseen, letters)]
         self._token_nonsym.extend(nonsym)
         self._token_nonsym_chars.extend(map(mul, nonsym, lengths))
-        self._token_alpha.extend(
-            1 if a else 1 if _MAYBE_ALPHA.search(t) and any(ch.isalpha() for ch in t) else 0 for t, a in zip(unseen, alpha)
-        )
+        self._token_alpha.extend([1 if a or (maybe_alpha(t) and any(map(isalpha, t))) else 0 for t, a in zip(unseen, letters)])
 
     def clear(self) -> None:
         """Forget every chunk and token (between documents only: numbers are reused)."""
