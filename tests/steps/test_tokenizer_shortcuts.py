@@ -135,3 +135,18 @@ def test_lexicon_counts_are_those_of_the_reference_tokens():
         expected = [tok for c in t.split() for tok in reference(lex.tokenizer, c)]
         assert lex.words(t) == expected
         assert lex.counts(t).words == len(expected)
+
+
+def test_url_match_without_scheme_or_user_agrees_where_used(tok):
+    from shardflow.steps.filters.spacy_english import _without_scheme_or_user
+
+    url = load_rules()["url_match"]
+    assert len(_without_scheme_or_user(url)) < len(url)  # both groups were found and taken out
+    full = re.compile(url).match
+    strings = [c for c in sample_chunks() if "." in c] + [
+        "a.b", "x.io", "www.example.com/a?b", "10.0.0.1", "192.168.1.1:80", "1.2.3.4", "exa_mple.com",
+        "例子.测试", "a.b.c.d.e.f.g.h.i.j.k", "foo.bar()", "A.B", "a.co:8080/x#y", "-.com", "e.g.", "..a.com",
+        "me@x.com", "http://x.com", "ftp://a.b", "a:b@c.de",
+    ]
+    for s in strings:
+        assert tok._is_url(s) == bool(full(s)), s

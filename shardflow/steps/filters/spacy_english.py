@@ -38,6 +38,19 @@ def _compile(pattern: str) -> re.Pattern:
     return re.compile(split_astral_classes(pattern))
 
 
+# The optional leading groups of spaCy's URL expression: a scheme ("http://") and a user ("me@").
+_URL_SCHEME = r"(?:(?:[\w\+\-\.]{2,})://)?"
+_URL_USER = r"(?:\S+(?::\S*)?@)?"
+
+
+def _without_scheme_or_user(url_match: str) -> str:
+    """``url_match`` without its scheme and user groups, for strings that have neither "://"
+    nor "@" (the groups end with them, so they can only match empty there)."""
+    if _URL_SCHEME not in url_match or _URL_USER not in url_match:
+        return url_match  # other rules: keep the whole expression
+    return url_match.replace(_URL_SCHEME, "", 1).replace(_URL_USER, "", 1)
+
+
 def load_rules() -> dict:
     """spaCy 3.8's English tokenizer rules and sentencizer punctuation, as shipped."""
     text = resources.files("shardflow.steps.filters").joinpath("data/spacy_en_tokenizer.json").read_text("utf-8")
@@ -59,6 +72,7 @@ class SpacyEnglish:
         self._suffix_search = _compile(rules["suffix"]).search
         self._infix = _compile(lookbehinds_after_first(rules["infix"])).finditer
         self._url = _compile(rules["url_match"]).match
+        self._url_without_scheme_or_user = _compile(_without_scheme_or_user(rules["url_match"])).match
         self._specials: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in rules["rules"].items()}
         # Punctuation that the rules always strip alone, whatever comes before or after it.
         self._single_prefix = single_char_affixes(rules["prefix"], suffix=False)
@@ -153,7 +167,7 @@ class SpacyEnglish:
                 tokens.extend(specials[string])
             elif _WORD_CHARS_ONLY(string):  # one token, URL or not: infixes are punctuation or symbols
                 tokens.append(string)
-            elif "." in string and self._url(string):  # every URL the pattern takes has a dot
+            elif "." in string and self._is_url(string):  # every URL the pattern takes has a dot
                 tokens.append(string)
             else:
                 tokens.extend(self._split_infixes(string))
@@ -258,6 +272,13 @@ class SpacyEnglish:
             m = self._suffix_search(string)
             n = m.end() - m.start() if m else 0
         return n
+
+    def _is_url(self, string: str) -> bool:
+        """Whether spaCy's ``url_match`` takes ``string``; without the optional scheme
+        ("x://") and user ("x@") groups, which cannot match, when it has neither "://" nor "@"."""
+        if "@" in string or "://" in string:
+            return self._url(string) is not None
+        return self._url_without_scheme_or_user(string) is not None
 
     def _split_infixes(self, string: str) -> list[str]:
         out: list[str] = []
