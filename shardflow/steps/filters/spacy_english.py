@@ -26,11 +26,6 @@ _LETTER_PREFIXES = ("US$", "C$", "A$")
 _DIGIT_OR_APOSTROPHE = re.compile("[0-9'’]")
 # Letters, digits and "_": no infix rule matches any of them (and a URL needs a dot).
 _WORD_CHARS_ONLY = re.compile(r"\w+").fullmatch
-# Punctuation that spaCy's English suffix rules always split off the end of a word.
-_SPLIT_AFTER_WORDS = frozenset(',;:!?)]"')
-# Marks that the prefix (opening) or suffix (closing) rules strip one at a time.
-_OPENING = frozenset('(["“')
-_CLOSING = frozenset(',;:!?)]"”')
 
 
 def _compile(pattern: str) -> re.Pattern:
@@ -95,7 +90,7 @@ class SpacyEnglish:
         """The tokens of each chunk, as :meth:`__call__` gives them.
 
         A chunk of letters only is one token unless it is a special case ("cannot"): no
-        prefix, suffix or infix rule matches letters alone (see :meth:`_shortcut`).
+        prefix, suffix or infix rule matches letters alone (see :meth:`tokenize`).
         """
         specials = self._specials
         return [(c,) if c.isalpha() and c not in specials else self(c) for c in chunks]
@@ -104,62 +99,13 @@ class SpacyEnglish:
         """Drop the memoized suffix lookups."""
         self._suffix_cache.clear()
 
-    def _shortcut(self, chunk: str, specials: dict) -> tuple[str, ...] | None:
-        """The tokens of the commonest chunk shapes without running the rules (None: other).
-
-        What the full algorithm does on them, derived from the rules (checked against it on
-        the test documents by tests/steps/test_filter_words.py, and on all 247k distinct
-        chunks of the benchmark's documents when it was written): letters
-        alone match no prefix, infix or suffix (those need punctuation, symbols, or a digit
-        before a unit); nor do ASCII digits alone. A letters-only word followed by one
-        punctuation mark of ``_SPLIT_AFTER_WORDS`` (or by "." after a lowercase ASCII
-        letter) loses that mark as a suffix, then the rest is a special case or one token;
-        the same holds for ASCII digits.
-        """
-        if chunk.isalpha() or (chunk.isdecimal() and chunk.isascii()):
-            return (chunk,)
-        last = chunk[-1]
-        core = chunk[:-1]
-        if last in _SPLIT_AFTER_WORDS:
-            if core.isalpha() or (core.isdecimal() and core.isascii()):
-                return specials.get(core, (core,)) + (last,)
-        elif last == "." and core and ("a" <= core[-1] <= "z" or "0" <= core[-1] <= "9"):
-            if core.isalpha() or (core.isdecimal() and core.isascii()):
-                return specials.get(core, (core,)) + (last,)
-            return None
-        return self._bracketed(chunk, specials)
-
-    @staticmethod
-    def _bracketed(chunk: str, specials: dict) -> tuple[str, ...] | None:
-        """A word in brackets or quotes with trailing punctuation: ``("word"),`` and the like.
-
-        Each of these marks is stripped alone as a prefix or suffix, so the tokens are the
-        marks and the word, unless a string the loop passes through on the way (the word with
-        some of its marks) is a special case, such as "8)" or "(o:": then None.
-        """
-        i, j = 0, len(chunk)
-        while i < j and chunk[i] in _OPENING:
-            i += 1
-        while j > i and chunk[j - 1] in _CLOSING:
-            j -= 1
-        core = chunk[i:j]
-        if (i == 0 and j == len(chunk)) or not (core.isalpha() or (core.isdecimal() and core.isascii())):
-            return None
-        for a in range(i + 1):
-            for b in range(j, len(chunk) + 1):
-                if chunk[a:b] in specials and (a, b) != (i, j):
-                    return None
-        return tuple(chunk[:i]) + specials.get(core, (core,)) + tuple(chunk[j:])
-
     def tokenize(self, chunk: str, with_specials: bool = True, fast: bool = True) -> tuple[str, ...]:
         """The tokens of one whitespace-free chunk, as spaCy's English tokenizer gives them."""
         specials = self._specials if with_specials else {}
         if chunk in specials:
             return specials[chunk]
-        if fast:
-            shortcut = self._shortcut(chunk, specials)
-            if shortcut is not None:
-                return shortcut
+        if fast and (chunk.isalpha() or (chunk.isdecimal() and chunk.isascii())):
+            return (chunk,)  # letters alone, or ASCII digits alone, match no prefix, suffix or infix
         string, prefixes, suffixes = self._split_affixes(chunk, specials, fast)
         tokens = prefixes
         if string:
