@@ -2,8 +2,8 @@ r"""spaCy's expressions rewritten so that Python's ``re`` runs them faster, matc
 
 Two rewrites, each exact by construction (and checked by tests/steps/test_fast_regex.py).
 
-Character classes, split at U+FFFF. Python's regex compiler turns a character class into a bitmap lookup (``BIGCHARSET``) only
-when every member is in the Basic Multilingual Plane. One member above U+FFFF (spaCy's
+Character classes, split at U+FFFF. Python's regex compiler turns a character class into a
+bitmap lookup (``BIGCHARSET``) only when every member is in the Basic Multilingual Plane. One member above U+FFFF (spaCy's
 symbol and letter classes list emoji and CJK extension ranges) leaves the whole class a
 list of hundreds of ranges, scanned one by one for every character tried: spaCy's English
 infix expression spent most of its time there. :func:`split_astral_classes` rewrites each

@@ -6,6 +6,15 @@ This is the algorithm of spaCy's ``Tokenizer`` (``_split_affixes``, ``_attach_to
 special-case matcher), line for line, run with spaCy 3.8's English rules exported to
 ``data/spacy_en_tokenizer.json`` (spaCy is MIT-licensed; see ``data/NOTICE``). Python's ``re``
 runs the same expressions spaCy compiles with ``re``, so the tokens are the same.
+
+A first pass over a corpus tokenizes hundreds of thousands of distinct chunks, so the hot
+path takes shortcuts, each equal to the plain algorithm (``tokenize(chunk, fast=False)``, the
+reference of tests/steps/test_tokenizer_shortcuts.py; bench/tokenizer_spacy.py compares with
+spaCy itself on every distinct chunk of corpus shards): letters or ASCII digits alone are one
+token; a chunk that starts with a letter or digit only loses suffixes; punctuation that the
+rules always take alone (:mod:`.affix_chars`) skips the expressions; the expressions
+themselves are rewritten to run faster in ``re`` (:mod:`.fast_regex`); the URL expression
+drops its scheme and user groups for strings without "://" or "@".
 """
 
 from __future__ import annotations
@@ -100,7 +109,8 @@ class SpacyEnglish:
         self._suffix_cache.clear()
 
     def tokenize(self, chunk: str, with_specials: bool = True, fast: bool = True) -> tuple[str, ...]:
-        """The tokens of one whitespace-free chunk, as spaCy's English tokenizer gives them."""
+        """The tokens of one whitespace-free chunk, as spaCy's English tokenizer gives them
+        (before the special-case matcher; ``fast=False``: without any shortcut)."""
         specials = self._specials if with_specials else {}
         if chunk in specials:
             return specials[chunk]
@@ -125,7 +135,9 @@ class SpacyEnglish:
         # fast=False asks the expressions every time (the reference the shortcuts are tested on).
         if fast and string[0].isalnum() and not string.startswith(_LETTER_PREFIXES):
             return self._split_suffixes(string, specials)
-        prefix_len, suffix_len = (self._prefix_len, self._suffix_len) if fast else (self._prefix_len_full, self._suffix_len_full)
+        prefix_len, suffix_len = self._prefix_len, self._suffix_len
+        if not fast:
+            prefix_len, suffix_len = self._prefix_len_full, self._suffix_len_full
         prefixes: list[str] = []
         suffixes: list[str] = []
         last_size = 0

@@ -4,11 +4,13 @@ datatrove's quality filters count words with ``split_into_words(text, "eng")`` (
 English tokenizer, reproduced in :mod:`.spacy_english`) and C4's sentences with spaCy's
 sentencizer. Every ratio of the Gopher, FineWeb and C4 heuristics depends on those counts.
 
-Text is split on whitespace in C (``str.split``); each distinct chunk is tokenized once per
-process and numbered, and what the filters need of it (token ids, counts of words, of
-non-symbol words and their characters, of words with a letter) lives in flat arrays by chunk
-number. Reading a document is then one dict lookup per chunk in C (``map``) and a few numpy
-gathers, with no per-word Python.
+Text is split on whitespace in C; each distinct chunk is tokenized once per process and
+numbered, and what the filters need of it (token ids, counts of words, of non-symbol words
+and their characters, of words with a letter) lives in flat arrays by chunk number. The
+filters read a whole batch at once (:meth:`EnglishWords.read_batch`: Arrow splits the texts
+and hashes the chunks, Python looks up each distinct chunk of the batch once, and learns the
+new ones with whole-list operations); a document is then a slice of chunk numbers and a few
+numpy gathers, with no per-word Python.
 """
 
 from __future__ import annotations
@@ -170,7 +172,8 @@ class EnglishWords:
     def counts(self, text: str) -> WordCounts:
         """The word counts of ``text``, without listing its words."""
         numbers = self._read(text)
-        return WordCounts(*(int(_view(column)[numbers].sum()) for column in (self._size, self._nonsym, self._nonsym_chars, self._alpha)))
+        columns = (self._size, self._nonsym, self._nonsym_chars, self._alpha)
+        return WordCounts(*(int(_view(column)[numbers].sum()) for column in columns))
 
     def has_chunks(self, text: str, chunks: Iterable[str]) -> list[str]:
         """Those of ``chunks`` that ``text`` has as a whole whitespace-separated chunk."""
@@ -243,7 +246,8 @@ class EnglishWords:
         nonsym = [1 if a or non_punct(t) else 0 for t, a in zip(unseen, letters)]
         self._token_nonsym.extend(nonsym)
         self._token_nonsym_chars.extend(map(mul, nonsym, lengths))
-        self._token_alpha.extend([1 if a or (maybe_alpha(t) and any(map(isalpha, t))) else 0 for t, a in zip(unseen, letters)])
+        alpha = [1 if a or (maybe_alpha(t) and any(map(isalpha, t))) else 0 for t, a in zip(unseen, letters)]
+        self._token_alpha.extend(alpha)
 
     def clear(self) -> None:
         """Forget every chunk and token (between documents only: numbers are reused)."""
