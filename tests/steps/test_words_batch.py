@@ -111,3 +111,13 @@ def test_counts_follow_datatroves_definitions():
         expected = (len(words), len(words) - len(symbols), sum(map(len, words)) - sum(map(len, symbols)),
                     sum(1 for w in words if any(ch.isalpha() for ch in w)))
         assert tuple(lex.counts(t)) == expected, t[:60]
+
+
+def test_chunks_learned_one_by_one_count_as_in_bulk():
+    texts = ODD_TEXTS + sample_texts()[:8]
+    one_by_one = EnglishWords()
+    for t in texts:
+        for c in t.split():
+            one_by_one.chunk(c)  # a few new chunks at a time: the plain loop
+    assert len(one_by_one._chunks) > 1000
+    assert [(one_by_one.words(t), one_by_one.counts(t), one_by_one.word_ids(t)[1].tolist()) for t in texts] == batch_read(texts)

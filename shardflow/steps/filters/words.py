@@ -50,6 +50,9 @@ _WHITESPACE_RUNS = re.compile(r"(\s+)")
 # lexicon keeps only the first _KEPT_CHUNKS learned and starts again.
 _MAX_CHUNKS = 250_000
 _KEPT_CHUNKS = 50_000
+# Up to this many new chunks at once (C4 counting one line's sentences), a plain loop is
+# cheaper than setting up the whole-list operations of a batch.
+_FEW_CHUNKS = 8
 
 
 class WordCounts(NamedTuple):
@@ -211,7 +214,9 @@ class EnglishWords:
             self.clear()
             self._learn(head)
         new = list(dict.fromkeys(filterfalse(self._chunks.__contains__, chunks)))  # in their order
-        if not new:
+        if len(new) <= _FEW_CHUNKS:
+            for chunk in new:
+                self._learn_one(chunk)
             return
         # Whole-list operations from here on (in C): a first pass over a corpus learns
         # hundreds of thousands of chunks, and a Python loop per chunk is what it costs.
@@ -233,6 +238,21 @@ class EnglishWords:
         self._start.frombytes(starts.tobytes())
         self._size.extend(sizes)
         self._flat.frombytes(ids.tobytes())
+
+    def _learn_one(self, chunk: str) -> None:
+        """:meth:`_learn` for one chunk, without the set-up of whole-list operations."""
+        tokens = self.tokenizer(chunk)
+        unseen = [t for t in dict.fromkeys(tokens) if t not in self._tokens]
+        if unseen:
+            self._register(unseen)
+        ids = list(map(self._tokens.__getitem__, tokens))
+        self._chunks[chunk] = len(self._size)
+        self._start.append(len(self._flat))
+        self._size.append(len(ids))
+        self._flat.extend(ids)
+        self._nonsym.append(sum(map(self._token_nonsym.__getitem__, ids)))
+        self._nonsym_chars.append(sum(map(self._token_nonsym_chars.__getitem__, ids)))
+        self._alpha.append(sum(map(self._token_alpha.__getitem__, ids)))
 
     def _register(self, unseen: list[str]) -> None:
         """Give each new token an id and record what the filters count of it."""
