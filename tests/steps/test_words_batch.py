@@ -56,6 +56,12 @@ def test_missing_texts_read_as_empty():
     assert batch_read(texts) == per_text(["one two", "", "three"])
 
 
+def test_a_batch_without_any_text_reads_as_empty_texts():
+    lex = EnglishWords()
+    lex.read_batch(["", ""], pa.array([None, None]))
+    assert lex.counts("").words == 0 and lex.words("") == []
+
+
 def test_texts_outside_the_batch_are_split_one_by_one():
     lex = EnglishWords()
     batch_read(["first text"], lex)
@@ -121,3 +127,20 @@ def test_chunks_learned_one_by_one_count_as_in_bulk():
             one_by_one.chunk(c)  # a few new chunks at a time: the plain loop
     assert len(one_by_one._chunks) > 700
     assert [(one_by_one.words(t), one_by_one.counts(t), one_by_one.word_ids(t)[1].tolist()) for t in texts] == batch_read(texts)
+
+
+@pytest.mark.parametrize("step_name", ["gopher_repetition", "gopher_quality", "fineweb_quality", "c4_quality"])
+def test_filters_judge_a_batch_as_they_judge_each_text(step_name):
+    import shardflow.steps as steps
+
+    texts = ODD_TEXTS + sample_texts()
+    # Repeated lines and words, so that every check fires on some text.
+    texts += ["spam spam spam eggs\n" * 40, "the cat sat on the mat. " * 30, "\n".join(["- item"] * 20)]
+    batch = pa.table({"text": texts})
+    words_module.english_words().clear()
+    keep, reasons = getattr(steps, step_name)().filter_batch(batch)
+    words_module.english_words().clear()
+    one_by_one = [getattr(steps, step_name)().judge(t) for t in texts]
+    assert list(reasons) == one_by_one
+    assert list(keep) == [r is None for r in one_by_one]
+    assert len(set(one_by_one)) >= 3  # kept, and dropped for at least two reasons

@@ -130,6 +130,8 @@ class EnglishWords:
         self._batch = {}
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
+        if pa.types.is_null(column.type):  # a batch where every text is missing
+            column = column.cast(pa.string())
         if column.null_count:
             column = pc.fill_null(column, "")  # as TextFilter.texts reads a missing text
         lists = pc.utf8_split_whitespace(column)
