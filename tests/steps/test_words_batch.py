@@ -144,3 +144,12 @@ def test_filters_judge_a_batch_as_they_judge_each_text(step_name):
     assert list(reasons) == one_by_one
     assert list(keep) == [r is None for r in one_by_one]
     assert len(set(one_by_one)) >= 3  # kept, and dropped for at least two reasons
+
+
+def test_gopher_repetition_batch_where_no_text_needs_words():
+    import shardflow.steps as steps
+
+    batch = pa.table({"text": ["x\nx\nx\nx", "", None]})
+    keep, reasons = steps.gopher_repetition().filter_batch(batch)
+    assert list(keep) == [False, False, False]
+    assert list(reasons) == ["dup_line_frac", "empty", "empty"]

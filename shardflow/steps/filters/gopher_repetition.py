@@ -96,8 +96,9 @@ class GopherRepetition(TextFilter):
         # Only the texts that pass the line checks are split into words (the words of a
         # rejected text would be learned for nothing).
         rows = [i for i, reason in enumerate(reasons) if reason is _WORDS]
-        column = self.column(batch, self.text_column, "text_column")
-        english_words().read_batch([texts[i] for i in rows], column.take(rows))
+        if rows:
+            column = self.column(batch, self.text_column, "text_column")
+            english_words().read_batch([texts[i] for i in rows], column.take(pa.array(rows, pa.int64())))
         for i in rows:
             reasons[i] = self.judge_words(texts[i])
         return [r is None for r in reasons], reasons
