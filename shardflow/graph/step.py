@@ -17,9 +17,11 @@ see executors.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Sequence
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -228,24 +230,35 @@ class Filter(Transform):
         return keep, reasons
 
     def process(self, batch: pa.Table) -> pa.Table:
-        # Columnar from the verdicts on: counting and naming the dropped rows costs a few
-        # Arrow kernels per batch and a loop over the distinct reasons, not one per row.
+        # Columnar from the verdicts on: a few Arrow/numpy calls per batch, and a loop over
+        # the dropped rows only (a few per cent of a batch), not over every row.
         keep, reasons = self.filter_batch(batch)
         mask = keep if isinstance(keep, (pa.Array, pa.ChunkedArray)) else pa.array(keep, type=pa.bool_())
-        mask = pc.fill_null(mask, False)  # a null verdict drops the row, as a falsy one does
-        if (pc.sum(mask).as_py() or 0) == len(mask):
+        if isinstance(mask, pa.ChunkedArray):
+            mask = mask.combine_chunks() if mask.num_chunks != 1 else mask.chunk(0)
+        if mask.null_count:
+            mask = pc.fill_null(mask, False)  # a null verdict drops the row, as a falsy one does
+        if mask.true_count == len(mask):
             return batch
-        dropped = pc.invert(mask)
+        if reasons is not None and len(reasons) != len(mask):
+            raise ValueError(
+                f"step {self.name!r}: filter_batch returned {len(reasons)} reasons for {len(mask)} rows; "
+                "return one reason (or None) per row"
+            )
         if reasons is None:
-            why = pa.repeat(pa.scalar(self.name), len(mask)).filter(dropped)
+            why = [self.name] * (len(mask) - mask.true_count)
         else:
-            given = reasons if isinstance(reasons, (pa.Array, pa.ChunkedArray)) else pa.array(reasons, pa.string())
-            given = given.filter(dropped)
-            why = pc.if_else(pc.fill_null(pc.not_equal(given, ""), False), given, self.name)  # None, "": the step
-        for item in why.value_counts():
-            self.stats.drop(item["values"].as_py(), item["counts"].as_py())
+            dropped_rows = np.flatnonzero(~mask.to_numpy(zero_copy_only=False))
+            if isinstance(reasons, (pa.Array, pa.ChunkedArray)):
+                given = reasons.take(dropped_rows).to_pylist()
+            else:
+                given = [reasons[i] for i in dropped_rows.tolist()]
+            why = [str(r or self.name) for r in given]  # None, "": the step
+        for reason, count in Counter(why).items():
+            self.stats.drop(reason, count)
         if self.rejected_writer is not None:
-            self.rejected_writer.write(batch.filter(dropped).append_column(self.REASON_COLUMN, why))
+            dropped = batch.filter(pc.invert(mask))
+            self.rejected_writer.write(dropped.append_column(self.REASON_COLUMN, pa.array(why, pa.string())))
         return batch.filter(mask)
 
 

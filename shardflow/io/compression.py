@@ -25,10 +25,11 @@ from .errors import BadInputError
 from .fs import filesystem
 
 COMPRESSIONS = ("gzip", "zstd")
-DEFAULT_LEVELS = {"gzip": 6, "zstd": 3}
-"""gzip 6 is zlib's own default: the ratio of gzip -9 within a few percent at about twice
-the speed, and what other tools produce. zstd 3 is zstd's default, already smaller and much
-faster than gzip 6.
+DEFAULT_LEVELS = {"gzip": 5, "zstd": 3}
+"""gzip 5: with zlib-ng, the size of level 6 within 1% (en_docs +0.7%, en_dict +0.4%;
+zlib's own level 6 is 1% smaller still) at 1.36x its speed, where level 9 buys another 2%
+for 2.3x the time of level 6, and levels 3 to 4 save more time for 4-9% larger files
+(bench/README.md). zstd 3 is zstd's default, already smaller and much faster than gzip.
 
 gzip goes through zlib-ng (the ``zlib-ng`` package), a drop-in zlib with SIMD match finding:
 at level 6 it compresses about 3x faster than the standard library's zlib for a file within
@@ -77,9 +78,9 @@ def open_input(path: str, storage_options: dict | None = None) -> BinaryIO:
         return raw
     if compression == "gzip":
         members = _Members(raw, lambda: zlib_ng.decompressobj(_GZIP_WBITS), "gzip member", zlib_ng.error)
-        return _DecompressingReader(path, "gzip", members.read1, (raw,), _GZIP_ERRORS)
+        return _DecompressingReader(path, "gzip", members, (raw,), _GZIP_ERRORS)
     frames = _Members(raw, zstandard.ZstdDecompressor().decompressobj, "zstd frame", zstandard.ZstdError)
-    return _DecompressingReader(path, "zstd", frames.read1, (raw,), (zstandard.ZstdError,))
+    return _DecompressingReader(path, "zstd", frames, (raw,), (zstandard.ZstdError,))
 
 
 def open_output(fileobj: BinaryIO, compression: str | None, level: int | None) -> BinaryIO:
@@ -92,7 +93,7 @@ def open_output(fileobj: BinaryIO, compression: str | None, level: int | None) -
     Args:
         fileobj: The raw destination, owned (and later closed) by the caller.
         compression: "gzip", "zstd" or None.
-        level: Compression level, or None for the default (gzip 6, zstd 3).
+        level: Compression level, or None for the default (gzip 5, zstd 3).
 
     Returns:
         A writable binary stream.
@@ -115,13 +116,14 @@ _GZIP_WBITS = 16 + 15  # a gzip header and trailer (CRC-32 and size checked), 32
 
 
 class _DecompressingReader(io.RawIOBase):
-    """Fills reads from a ``read1``-style decompressor; turns codec errors into
+    """Fills reads from a :class:`_Members` decoder; turns codec errors into
     ``BadInputError`` raised on the read after the last good bytes."""
 
-    def __init__(self, path, codec, read1, closables, errors) -> None:
+    def __init__(self, path, codec, members: _Members, closables, errors) -> None:
         self._path = path
         self._codec = codec
-        self._read1 = read1
+        self._members = members
+        self._read1 = members.read1
         self._closables = closables
         self._errors = errors
         self._produced = 0
@@ -144,7 +146,8 @@ class _DecompressingReader(io.RawIOBase):
                     None,
                     "corrupt_compressed",
                     f"{self._codec} data is corrupt or truncated after "
-                    f"{self._produced + total} decompressed bytes ({e})",
+                    f"{self._produced + total} decompressed bytes, in the {self._members.unit} that "
+                    f"starts at byte {self._members.member_at} of the file ({e})",
                     _CORRUPT_HINT,
                 )
                 break
@@ -187,8 +190,10 @@ class _Members:
     def __init__(self, raw: BinaryIO, decoder, unit: str, error: type[Exception]) -> None:
         self._raw = raw
         self._decoder = decoder
-        self._unit = unit
+        self.unit = unit
         self._error = error
+        self._raw_read = 0  # compressed bytes read so far
+        self.member_at = 0  # where the member being decoded starts in the compressed file
         self._padded = unit.startswith("gzip")
         self._member = None
         self._pending = b""
@@ -204,7 +209,10 @@ class _Members:
 
     def _decode(self) -> bytes:
         while True:
-            data, self._pending = self._pending or self._raw.read(_READ_CHUNK), b""
+            data, self._pending = self._pending, b""
+            if not data:
+                data = self._raw.read(_READ_CHUNK)
+                self._raw_read += len(data)
             if self._member is None:
                 if not data:
                     return b""  # clean end: between members
@@ -212,9 +220,10 @@ class _Members:
                     data = data.lstrip(b"\0")  # gzip allows zero padding after a member
                     if not data:
                         continue
+                self.member_at = self._raw_read - len(data)
                 self._member = self._decoder()
             elif not data:
-                raise self._error(f"the file ends inside a {self._unit}")
+                raise self._error(f"the file ends at byte {self._raw_read}, inside a {self.unit}")
             out = self._member.decompress(data)
             if self._member.eof:
                 self._pending, self._member = self._member.unused_data, None

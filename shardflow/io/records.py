@@ -1,7 +1,8 @@
 """JSON lines to Arrow: parse, check, name ``text`` and ``id``, count or raise bad records.
 
-The fast path is what real data takes: ``orjson.loads`` over the whole batch, one
-``pa.array`` conversion, and a few column-level checks. Only when a check fails does the
+The fast path is what real data takes: Arrow's JSON reader over the whole batch where it
+reads as orjson would (``arrow_json.py``), else ``orjson.loads`` over the batch and one
+``pa.array`` conversion; then a few column-level checks. Only when a check fails does the
 batch go through the per-record path, which finds each culprit and its line.
 """
 
@@ -15,6 +16,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrow_json import arrow_table
 from .errors import BadInputError
 from .ledger import ShardLedger, first_valid
 from .lines import OversizedLine
@@ -40,6 +42,14 @@ class RecordParser:
             batch (see ``ledger.py``); None: each batch stands alone.
         max_line_bytes: The limit ``owned_lines`` applied, for the message about a line
             over it.
+        adapter: ``adapter(record) -> dict | None``, called on each raw record (the parsed
+            object, with the file's own field names) before any check: it returns the row
+            (a string "text", an optional "id", any other fields) or None to drop the record
+            (counted as "adapter_dropped"). ``text_key`` is then not used; a row without an
+            id takes the raw record's ``id_key`` value, else the generated one.
+        position: What a record is called in errors: "line" (the default; errors carry the
+            1-based line number) or a word such as "row" (errors say "row N of the file",
+            1-based, and generated ids are "<basename>:<index>" from ``first_line()``).
     """
 
     def __init__(
@@ -53,11 +63,19 @@ class RecordParser:
         first_line: Callable[[], int],
         ledger: ShardLedger | None = None,
         max_line_bytes: int | None = None,
+        adapter: Callable[[dict], dict | None] | None = None,
+        position: str = "line",
     ) -> None:
+        if adapter is not None and skipped is None:
+            raise ValueError("an adapter needs skipped=collections.Counter() to count the records it drops.")
         self.path = path
         self._base = posixpath.basename(path.rstrip("/"))
-        self._text_key = text_key
-        self._id_key = id_key
+        # With an adapter, the checks apply to its rows, whose fields are "text" and "id".
+        self._text_key = text_key if adapter is None else "text"
+        self._id_key = id_key if adapter is None else "id"
+        self._raw_id_key = id_key
+        self._adapter = adapter
+        self._position = position
         self._raise = on_error == "raise"
         self._skipped = skipped
         self._first_line = first_line
@@ -74,9 +92,16 @@ class RecordParser:
     def bad(self, index: int | None, reason: str, detail: str, hint: str | None = None) -> None:
         """Raises for a bad record, or counts it under ``reason`` when skipping."""
         if self._raise:
-            line = None if index is None else self.line_no(index)
-            raise BadInputError(self.path, line, reason, detail, hint)
+            raise self.error(index, reason, detail, hint)
         self._skipped[reason] += 1
+
+    def error(self, index: int | None, reason: str, detail: str, hint: str | None = None) -> BadInputError:
+        """The ``BadInputError`` for the ``index``-th record of the range (None: the file)."""
+        if index is None:
+            return BadInputError(self.path, None, reason, detail, hint)
+        if self._position == "line":
+            return BadInputError(self.path, self.line_no(index), reason, detail, hint)
+        return BadInputError(self.path, None, reason, f"{self._position} {self.line_no(index) + 1} of the file: {detail}", hint)
 
     def table(self, lines: list[bytes], first: int) -> pa.Table | None:
         """Parses consecutive lines; ``first`` is the range index of ``lines[0]``. Empties
@@ -87,16 +112,27 @@ class RecordParser:
             order of first appearance, "text" a string column, "id" a string column.
         """
         index: list[int] | None = None  # range index per row; None: row i is line first+i
+        # The adapter needs each raw record as a dict: orjson's path gives them.
+        fast = arrow_table(lines) if self._adapter is None else None
+        if fast is not None and self._fits(fast.to_struct_array()):
+            lines.clear()
+            return self._table(fast, index, first)
         try:
             rows = list(map(orjson.loads, lines))
         except orjson.JSONDecodeError:
             rows, index = self._parse_each(lines, first)
         lines.clear()  # parsed: the raw bytes go before the Arrow copy is made
+        return self.records(rows, first, index)
+
+    def records(self, rows: list, first: int, index: list[int] | None = None) -> pa.Table | None:
+        """Checks parsed records (adapting them first if there is an adapter) and makes
+        them a table, as :meth:`table` does with lines. ``rows[k]`` is the range's
+        ``first + k``-th record, or its ``index[k]``-th when ``index`` is given."""
+        if self._adapter is not None:
+            rows, index = self._adapt_each(rows, index if index is not None else range(first, first + len(rows)))
         try:
             array = pa.array(rows)
-            ok = self._looks_valid(array)
-            if ok and self._ledger is not None:
-                ok = not self._ledger.conflicts(self._other_fields(array))
+            ok = self._fits(array)
         except _CONVERT_ERRORS:
             ok = False
         if not ok:
@@ -108,7 +144,16 @@ class RecordParser:
             array = self._convert(rows, index)
         if array is None or len(array) == 0:
             return None
-        table = self._finish(pa.Table.from_struct_array(array), index, first)
+        return self._table(pa.Table.from_struct_array(array), index, first)
+
+    def _fits(self, array: pa.Array | pa.ChunkedArray) -> bool:
+        """Whether a batch's records pass the column-level checks as a whole."""
+        if not self._looks_valid(array):
+            return False
+        return self._ledger is None or not self._ledger.conflicts(self._other_fields(array))
+
+    def _table(self, table: pa.Table, index, first) -> pa.Table:
+        table = self._finish(table, index, first)
         if self._ledger is not None:
             table = self._remember(table, index, first)
         return table
@@ -133,6 +178,43 @@ class RecordParser:
                 if line.strip():  # blank lines (and a lone \r) are allowed, not errors
                     self.bad(i, *_why_not_json(line, e))
         return rows, index
+
+    def _adapt_each(self, rows, index):
+        """Each raw record through the adapter: its rows, and the range index of each."""
+        adapter, raw_id = self._adapter, self._raw_id_key
+        good, good_index = [], []
+        for row, i in zip(rows, index):
+            if type(row) is not dict:
+                self.bad(i, "not_object", f"the record is JSON but not an object ({type(row).__name__})")
+                continue
+            rid = row.get(raw_id)
+            try:
+                out = adapter(row)
+            except Exception as e:  # the adapter is user code: any failure is this record's
+                if self._raise:
+                    raise self.error(
+                        i, "adapter_error", f"the adapter raised {type(e).__name__}: {e} on {_record_name(rid)}",
+                        "Fix the adapter (or the record), or make the adapter return None to drop "
+                        'such records (counted as "adapter_dropped"), or pass on_error="skip" to '
+                        "count them and go on.",
+                    ) from e
+                self._skipped["adapter_error"] += 1
+                continue
+            if out is None:
+                self._skipped["adapter_dropped"] += 1
+                continue
+            if type(out) is not dict or type(out.get("text")) is not str:
+                kind = type(out).__name__ if type(out) is not dict else f"a dict with 'text' {type(out.get('text')).__name__}"
+                self.bad(
+                    i, "adapter_no_text", f"the adapter returned {kind}, not a dict with a string 'text', for {_record_name(rid)}",
+                    "Make the adapter return a dict with a string 'text' (or None to drop the record).",
+                )
+                continue
+            if out.get("id") is None and rid is not None:
+                out["id"] = rid
+            good.append(out)
+            good_index.append(i)
+        return good, good_index
 
     def _looks_valid(self, array: pa.Array | pa.ChunkedArray) -> bool:
         if isinstance(array, pa.ChunkedArray):  # over 2 GiB of strings: Arrow splits
@@ -265,6 +347,10 @@ class RecordParser:
             index = range(first, first + n)
         base, start = self._base, self.line_no(0)
         return pa.array([f"{base}:{start + i}" for i in index], pa.string())
+
+
+def _record_name(rid) -> str:
+    return "the record" if rid is None else f"the record with id {rid!r}"
 
 
 def _first_failure(rows: list) -> tuple[int, Exception]:

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from shardflow.graph.step import Source
 from shardflow.io import BadInputError, InputShard, Piece, ShardLedger, expand_paths, plan_shards
 from shardflow.io.jsonl import BATCH_BYTES
+from shardflow.io.records import RecordParser
 from shardflow.steps.window import WindowedShard, coalesce, plan_window, take_window
 
 Adapter = Callable[[dict[str, Any]], "dict[str, Any] | None"]
@@ -44,10 +45,16 @@ class FileSource(Source):
         limit: Read at most this many documents in all (None: no limit). Global: the same
             documents whatever ``tasks`` and ``workers`` are.
         skip: Leave out the first ``skip`` documents of the input (in path order).
-        adapter: ``adapter(record) -> dict | None``, applied to each record (a dict with
-            ``text``, ``id`` and the other fields); return the record to keep (it must hold a
-            string ``text``; without ``id`` the reader's id is kept), or None to drop it
-            (counted under ``adapter_dropped``). ``skip`` and ``limit`` count adapted records.
+        adapter: ``adapter(record) -> dict | None``, called on each *raw* record (a dict
+            with the file's own field names, before ``text_key`` is looked for, as
+            datatrove's adapters) to build the document: return a dict with a string
+            ``text``, an optional ``id`` (without one, the record's ``id_key`` field, else
+            the generated id) and any other fields, or None to drop the record (counted
+            under ``adapter_dropped``). A record the adapter raises on (``adapter_error``)
+            or returns no string ``text`` for (``adapter_no_text``) is a bad record, named
+            by file and line / row. ``text_key`` is not used with an adapter. ``skip`` and
+            ``limit`` count adapted records. WARC and text-file readers hand it the
+            document they built (``id``, ``text``, ``url`` ...).
         path_column: Add the full path of each record's file as a column of this name
             (e.g. ``"source_path"``; None: no such column).
         batch_size: Rows per batch emitted.
@@ -92,6 +99,11 @@ class FileSource(Source):
             raise ValueError(f"limit={limit} must be >= 0 (or None for no limit)")
         if skip < 0:
             raise ValueError(f"skip={skip} must be >= 0")
+        if adapter is not None and text_key != "text":
+            raise ValueError(
+                f"text_key={text_key!r} has no effect with adapter=: the adapter gets the raw record and "
+                f"returns the row; read record[{text_key!r}] in the adapter and drop text_key="
+            )
         if path_column in ("text", "id"):
             raise ValueError(f"path_column={path_column!r} would overwrite a document field; pick another name")
         self.paths = [paths] if isinstance(paths, str) else list(paths)
@@ -155,10 +167,6 @@ class FileSource(Source):
         try:
             for piece in shard.pieces:
                 for table in self.read_piece(piece, skipped):
-                    if self.adapter is not None:
-                        table = self._adapt(table, piece.path, skipped)
-                        if table is None:
-                            continue
                     if self.path_column:
                         table = table.append_column(self.path_column, pa.repeat(pa.scalar(piece.path, pa.string()), table.num_rows))
                     yield table
@@ -167,32 +175,42 @@ class FileSource(Source):
             if ledger.duplicate_ids:  # kept, but never silent
                 self.note("duplicate_ids", ledger.duplicate_ids)
 
-    def _adapt(self, table: pa.Table, path: str, skipped: Counter) -> pa.Table | None:
-        rows = []
-        for row in table.to_pylist():
-            out = self.adapter(row)
-            if out is None:
-                skipped["adapter_dropped"] += 1
-                continue
-            if not isinstance(out, dict) or not isinstance(out.get("text"), str):
-                detail = f"the adapter returned {type(out).__name__} without a string 'text' for record id {row.get('id')!r}"
-                if self.on_error == "raise":
-                    raise BadInputError(path, None, "adapter_no_text", detail,
-                                        "Make the adapter return a dict with a string 'text' (or None to drop the record).")
-                skipped["adapter_no_text"] += 1
-                continue
-            out.setdefault("id", row.get("id"))
-            rows.append(out)
-        return pa.Table.from_pylist(rows) if rows else None
+    def record_parser(self, path: str, skipped: Counter, position: str = "row") -> RecordParser:
+        """A parser of one file's records that applies the adapter and checks its rows
+        (see :class:`~shardflow.io.records.RecordParser`); records are numbered from 0,
+        and called ``position`` in errors."""
+        return RecordParser(
+            path, text_key=self.text_key, id_key=self.id_key, on_error=self.on_error, skipped=skipped,
+            first_line=lambda: 0, ledger=self._ledger, adapter=self.adapter, position=position,
+        )
+
+    def documents(self, table: pa.Table, parser: RecordParser, first: int) -> pa.Table | None:
+        """A file's raw table (rows ``first``... of the file) as documents: through the
+        adapter when there is one, else with ``text_key`` / ``id_key`` named (see
+        :func:`name_columns`). None when no row is left."""
+        if self.adapter is None:
+            return name_columns(table, parser.path, self.text_key, self.id_key, first)
+        return parser.records(table.to_pylist(), first)
 
     def read_piece(self, piece: Piece, skipped: Counter) -> Iterator[pa.Table]:
         raise NotImplementedError(f"{type(self).__name__} must implement read_piece(piece, skipped)")
 
-    def bad(self, skipped: Counter, path: str, where: int | None, reason: str, detail: str) -> None:
+    def bad(self, skipped: Counter, path: str, where: int | None, reason: str, detail: str, hint: str | None = None) -> None:
         """Raise a :class:`BadInputError` for a bad record, or count it when skipping."""
         if self.on_error == "raise":
-            raise BadInputError(path, where, reason, detail)
+            raise BadInputError(path, where, reason, detail, hint)
         skipped[reason] += 1
+
+    def until_damaged(self, tables: Iterator[pa.Table], skipped: Counter, reasons: tuple[str, ...]) -> Iterator[pa.Table]:
+        """The tables of one file until a damage that ends it (a ``BadInputError`` with one of
+        ``reasons``, e.g. a cut gzip stream): raised, or counted once under its reason when
+        skipping, every table before it kept."""
+        try:
+            yield from tables
+        except BadInputError as e:
+            if self.on_error == "raise" or e.reason not in reasons:
+                raise
+            skipped[e.reason] += 1
 
     def note(self, name: str, n: int = 1) -> None:
         """Count something that is not a dropped document (e.g. a WARC request record) in the

@@ -20,7 +20,8 @@ class JsonlReader(FileSource):
 
     Args:
         paths: Files, globs or directories (plain, ``.gz`` or ``.zst``).
-        text_key: The field holding the text (renamed to ``text``); every record needs it.
+        text_key: The field holding the text (renamed to ``text``); every record needs it,
+            unless an ``adapter`` builds the text from the raw record.
         id_key: The field holding the id (renamed to ``id``); missing ids become
             ``<file name>:<line>``.
         max_line_bytes: A longer line is a bad record (``line_too_long``), skipped without
@@ -53,6 +54,7 @@ class JsonlReader(FileSource):
             storage_options=self.storage_options,
             max_line_bytes=self.max_line_bytes,
             ledger=self._ledger,
+            adapter=self.adapter,
         )
 
 
@@ -62,7 +64,8 @@ class JsonlSink(FileSink):
     Args:
         path: Output directory (any fsspec URL).
         compression: ``"gzip"`` (default), ``"zstd"`` or None.
-        level: Compression level (default: gzip 6, zstd 3).
+        level: Compression level (default: gzip 5, zstd 3; gzip 6 and 9 make files
+            0.5-0.7% and 2% smaller for 1.36x and 3x the compression time).
         filename: File name template that may use columns, e.g.
             ``"{language}/{shard:05d}.jsonl.gz"`` (see :class:`~shardflow.steps.writers.FileSink`).
         max_file_size: Roll over to a new part (``<shard:05d>-<part:03d>``) once a file

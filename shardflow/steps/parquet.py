@@ -41,17 +41,21 @@ class ParquetReader(FileSource):
                 raise BadInputError(piece.path, None, reason, f"row {row + 1} of the file: {detail}", hint)
             skipped[reason] += 1
 
+        parser = self.record_parser(piece.path, skipped)
         first = 0
         for table in read_parquet_piece(
             piece, batch_size=self.read_batch_size, columns=self.columns,
             storage_options=self.storage_options, on_error=self.on_error, skipped=skipped,
         ):
             n = table.num_rows
-            table = name_columns(table, piece.path, self.text_key, self.id_key, first)
-            if self._ledger is not None:  # the file's columns and ids against the shard's
-                table = self._ledger.check_table(table, first, bad, lambda row: f"{piece.path}, row {row + 1}")
+            if self.adapter is not None:  # the parser checks the adapted rows against the ledger
+                table = parser.records(table.to_pylist(), first)
+            else:
+                table = name_columns(table, piece.path, self.text_key, self.id_key, first)
+                if self._ledger is not None:  # the file's columns and ids against the shard's
+                    table = self._ledger.check_table(table, first, bad, lambda row: f"{piece.path}, row {row + 1}")
             first += n
-            if table.num_rows:
+            if table is not None and table.num_rows:
                 yield table
 
 

@@ -208,16 +208,18 @@ def test_hf_dataset_dir_and_dataset_dict_split(tmp_path):
 def test_adapter_reshapes_records_and_its_drops_are_counted(tmp_path):
     pq.write_table(pa.table({"body": ["keep me", "drop me", "and me"], "title": ["A", "B", "C"]}), tmp_path / "x.parquet")
 
-    def adapt(row):
-        if row["text"].startswith("drop"):
+    def adapt(row):  # the raw record: the file's own field names
+        if row["body"].startswith("drop"):
             return None
-        return {"text": f"{row['title']}: {row['text']}", "title": row["title"]}
+        return {"text": f"{row['title']}: {row['body']}", "title": row["title"]}
 
-    rows, stats = read_step(read_parquet(str(tmp_path / "x.parquet"), text_key="body", adapter=adapt))
-    assert rows == [{"text": "A: keep me", "title": "A", "id": "x.parquet:0"}, {"text": "C: and me", "title": "C", "id": "x.parquet:2"}]
+    rows, stats = read_step(read_parquet(str(tmp_path / "x.parquet"), adapter=adapt))
+    assert rows == [{"id": "x.parquet:0", "text": "A: keep me", "title": "A"}, {"id": "x.parquet:2", "text": "C: and me", "title": "C"}]
     assert stats.dropped == Counter({"adapter_dropped": 1})
-    with pytest.raises(BadInputError, match="adapter_no_text"):
-        read_step(read_parquet(str(tmp_path / "x.parquet"), text_key="body", adapter=lambda r: {"body": r["text"]}))
+    with pytest.raises(BadInputError, match="row 1 of the file: the adapter returned a dict with 'text' NoneType.*adapter_no_text"):
+        read_step(read_parquet(str(tmp_path / "x.parquet"), adapter=lambda r: {"body": r["body"]}))
+    with pytest.raises(ValueError, match="text_key='body' has no effect with adapter="):
+        read_parquet(str(tmp_path / "x.parquet"), text_key="body", adapter=adapt)
 
 
 @pytest.fixture()

@@ -77,3 +77,34 @@ def test_a_batch_that_keeps_everything_is_passed_through_untouched():
     batch = pa.table({"n": [1, 2, 4]})
     assert step.process(batch) is batch
     assert not step.stats.dropped and not step.rejected_writer.tables
+
+
+class ArrowReasons(sf.Filter):
+    """Answers with a chunked keep mask and an Arrow array of reasons (null, "" or named)."""
+
+    def filter_batch(self, batch):
+        n = batch.column("n").to_pylist()
+        keep = [x % 4 != 0 for x in n]
+        reasons = [None if k else ("" if x == 4 else None if x == 8 else "four") for x, k in zip(n, keep)]
+        return pa.chunked_array([keep[:5], keep[5:]], pa.bool_()), pa.array(reasons, pa.string())
+
+
+def test_arrow_reasons_and_a_chunked_mask():
+    with sf.Pipeline("p"):
+        step = ArrowReasons(name="arrow")
+    out, step = _run(step, 13)
+    assert out.column("n").to_pylist() == [n for n in range(13) if n % 4]
+    assert dict(step.stats.dropped) == {"four": 2, "arrow": 2}  # 0, 12 named; 4 (""), 8 (null)
+    assert pa.concat_tables(step.rejected_writer.tables).column("reject_reason").to_pylist() == ["four", "arrow", "arrow", "four"]
+
+
+class WrongLength(sf.Filter):
+    def filter_batch(self, batch):
+        return [False] * batch.num_rows, ["x"]
+
+
+def test_reasons_of_the_wrong_length_are_an_error_naming_the_step():
+    with sf.Pipeline("p"):
+        step = WrongLength(name="short")
+    with pytest.raises(ValueError, match=r"step 'short': filter_batch returned 1 reasons for 3 rows"):
+        _run(step, 3)

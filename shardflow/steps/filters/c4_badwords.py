@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from shardflow.steps.filters.base import TextFilter
+from shardflow.steps.filters.re2_superset import lowered_from, re2_class
 from shardflow.steps.filters.sampler import unit_hash
 from shardflow.steps.filters.wordlists import any_word_regex, file_lines, shipped_lines
 
@@ -21,7 +24,9 @@ class C4BadWords(TextFilter):
     """Drop documents containing a bad word, as C4 and datatrove's ``C4BadWordsFilter`` do.
 
     The lowercased text is searched for any listed word (or phrase) between non-word
-    characters. The English list (LDNOOBW, the revision C4 used, CC BY 4.0) ships with
+    characters. Batches are first scanned by Arrow (RE2) for any row that could match (see
+    :func:`prefilter_pattern`); only those are lowercased and searched with Python's regex,
+    so the decisions are exactly the Python search's. The English list (LDNOOBW, the revision C4 used, CC BY 4.0) ships with
     shardflow; give others with ``word_lists={"fr": "path/to/fr.txt"}``. The language of a
     row is read from ``language_column`` when the input has it (e.g. after language
     identification), else ``default_language``. Reason: ``document_removed_with_badwords``.
@@ -63,6 +68,10 @@ class C4BadWords(TextFilter):
         self.fail_on_missing_language = fail_on_missing_language
         self.id_column = id_column
         self._regexes: dict[str, re.Pattern | None] = {}
+        self._prefilters: dict[str, str] = {}
+
+    def setup(self) -> None:
+        self._regex(self.default_language)
 
     def _regex(self, language: str) -> re.Pattern | None:
         if language not in self._regexes:
@@ -83,6 +92,7 @@ class C4BadWords(TextFilter):
             # datatrove's (?:\W|^)word(?:\W|$), as lookarounds: the same texts match, faster.
             pattern = alternation if language in UNSPACED else rf"(?<!\w)(?:{alternation})(?!\w)"
             self._regexes[language] = re.compile(pattern)
+            self._prefilters[language] = prefilter_pattern(words, spaced=language not in UNSPACED)
         return self._regexes[language]
 
     def judge(self, text: str, language: str | None = None, doc_id: Any = None) -> str | None:
@@ -102,12 +112,57 @@ class C4BadWords(TextFilter):
         return True if reason is None else (False, reason)
 
     def filter_batch(self, batch: pa.Table) -> tuple[Sequence[bool], Sequence[str | None]]:
-        texts = self.texts(batch)
         n = batch.num_rows
-        languages = batch.column(self.language_column).to_pylist() if self.language_column in batch.column_names else [None] * n
-        ids = self.column(batch, self.id_column, "id_column").to_pylist() if self.keep_fraction > 0 else [None] * n
-        reasons = list(map(self.judge, texts, languages, ids))
+        texts = pc.fill_null(self.column(batch, self.text_column, "text_column"), "")
+        if self.language_column in batch.column_names:
+            raw = batch.column(self.language_column).cast(pa.string())
+            languages = pc.if_else(pc.fill_null(pc.not_equal(raw, ""), False), raw, self.default_language)
+        else:
+            raw, languages = None, pa.repeat(pa.scalar(self.default_language), n)
+        candidates = np.zeros(n, dtype=bool)
+        distinct = pc.unique(languages).to_pylist()
+        for language in distinct:
+            if len(distinct) == 1:
+                rows, subset = np.arange(n), texts
+            else:
+                rows = np.flatnonzero(pc.equal(languages, language).to_numpy(zero_copy_only=False))
+                subset = texts.take(rows)
+            if self._regex(language) is None:
+                candidates[rows] = True  # no list: judge() keeps the row and counts it
+            else:
+                found = pc.match_substring_regex(subset, self._prefilters[language])
+                candidates[rows[found.to_numpy(zero_copy_only=False)]] = True
+        # Only the candidates are judged exactly (lowercased, Python regex, keep_fraction).
+        reasons: list[str | None] = [None] * n
+        picked = np.flatnonzero(candidates)
+        if len(picked):
+            none = [None] * len(picked)
+            ids = self.column(batch, self.id_column, "id_column").take(picked).to_pylist() if self.keep_fraction > 0 else none
+            langs = raw.take(picked).to_pylist() if raw is not None else none
+            for row, text, language, doc_id in zip(picked.tolist(), texts.take(picked).to_pylist(), langs, ids):
+                reasons[row] = self.judge(text, language, doc_id)
         return [r is None for r in reasons], reasons
+
+
+def prefilter_pattern(words: set[str], spaced: bool) -> str:
+    """An RE2 pattern over the original text matching every row the Python search matches.
+
+    Python lowercases the text, then looks for a word flanked by non-word characters (or
+    anywhere, for unspaced languages). Here each character of a word becomes the class of
+    every character that lowercases to it (``lowered_from``: "K" for k, "Σ" for ς), and the
+    flanks become "not an ASCII word character" (Python's \\W is a subset of it). Only "İ"
+    lowers to two characters, so any row containing it is a candidate too.
+    """
+    if not words or "" in words:
+        return ""  # an empty word matches everywhere in Python too: every row is a candidate
+    alternation = "|".join(sorted("".join(_char_class(ch) for ch in word) for word in words))
+    body = f"(?:^|[^0-9A-Za-z_])(?:{alternation})(?:[^0-9A-Za-z_]|$)" if spaced else f"(?:{alternation})"
+    return f"{body}|\\x{{130}}"
+
+
+def _char_class(ch: str) -> str:
+    sources = lowered_from(ch)
+    return re2_class([(ord(c), ord(c)) for c in sources])
 
 
 c4_badwords = C4BadWords

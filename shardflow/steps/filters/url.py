@@ -12,12 +12,21 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Sequence
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from shardflow.steps.filters.base import TextFilter
+from shardflow.steps.filters.url_batch import LiteralMatcher, UrlBytes, rows_with_distinct, rows_with_subword, word_matches
 from shardflow.steps.filters.wordlists import any_word_regex, file_lines, shipped_lines
 
 _NORMALIZER = re.compile(r"[^a-zA-Z0-9]+")
+# tldextract's lenient_netloc, up to the authority: a leading "//" or "scheme://" (scheme
+# characters only before the first "//") is skipped, then everything up to "/", "?" or "#".
+# RE2 and Python agree on these ASCII classes; the rest of its parsing (userinfo, port,
+# brackets, trailing dots) runs in tldextract itself, once per distinct authority.
+_AUTHORITY = r"^(?://|[A-Za-z0-9+.\-]+://)?(?P<authority>[^/?#]*)"
+_HOST_CACHE_SIZE = 100_000
 
 
 def normalize(text: str) -> str:
@@ -40,7 +49,10 @@ class URLFilter(TextFilter):
     without a URL are kept and counted as ``missing_url``.
 
     Domains are split with tldextract's bundled public-suffix list (offline; the ``url``
-    extra: ``pip install 'shardflow[url]'``).
+    extra: ``pip install 'shardflow[url]'``). A batch is judged with Arrow kernels: the
+    authority of each URL is cut out by one regex and tldextract runs once per distinct
+    authority (remembered across batches), the URL's words are split and looked up in the
+    lists as columns, and only rows with enough soft words are counted again in Python.
 
     Args:
         url_column: The column holding the URL.
@@ -85,9 +97,15 @@ class URLFilter(TextFilter):
         self.domains_file = domains_file
         self.urls_file = urls_file
         self._lists: tuple | None = None
+        self._blocked_hosts: dict[str, str | None] = {}  # authority -> "domain", "subdomain", None
 
     def setup(self) -> None:
         self._load()
+        # One small batch through every check: one-off costs (hyperscan's scratch space,
+        # Arrow's kernel dispatch) are paid here, once per worker, not by the first batch.
+        stats, self.stats = self.stats, None
+        self.filter_batch(pa.table({self.text_column: ["https://user@www.example.com:80/a-b?c#d", "//x.org", "", None]}))
+        self.stats = stats
 
     def _load(self) -> tuple:
         if self._lists is None:
@@ -110,7 +128,15 @@ class URLFilter(TextFilter):
                     urls |= parse_list(file_lines(self.urls_file), do_normalize=False)
             # suffix_list_urls=(): never fetch the public-suffix list, use the bundled one.
             extract = TLDExtract(suffix_list_urls=(), cache_dir=None)
+            extract("example.com")  # loads the public-suffix list now, in setup, not in a batch
             subword_regex = re.compile(any_word_regex(subwords)) if subwords else None
+            # The batch side (url_batch): the word lists as arrays, a matcher of the sub-words.
+            self._subwords = subwords
+            self._url_array = pa.array(sorted(urls), pa.string())
+            listed = sorted((words | soft) - {""})
+            self._word_matcher = LiteralMatcher([f" {w} " for w in listed])
+            self._listed_words = (listed, np.array([w in words for w in listed], bool), np.array([w in soft for w in listed], bool))
+            self._subword_matcher = LiteralMatcher(sorted(subwords - {""}))
             self._lists = (extract, domains, urls, words, soft, subword_regex)
         return self._lists
 
@@ -137,9 +163,61 @@ class URLFilter(TextFilter):
             return "blacklisted_subword"
         return None
 
+    def _host_reason(self, authority: str) -> str | None:
+        """"domain", "subdomain" or None for the URLs of this authority (tldextract's host)."""
+        if authority not in self._blocked_hosts:
+            extract, domains = self._lists[0], self._lists[1]
+            info = extract("//" + authority)  # the same host as extract(url): see _AUTHORITY
+            reason = "domain" if info.top_domain_under_public_suffix in domains else "subdomain" if info.fqdn in domains else None
+            if len(self._blocked_hosts) >= _HOST_CACHE_SIZE:
+                self._blocked_hosts.clear()
+            self._blocked_hosts[authority] = reason
+        return self._blocked_hosts[authority]
+
     def filter_batch(self, batch: pa.Table) -> tuple[Sequence[bool], Sequence[str | None]]:
-        reasons = [self.judge(u) for u in self.texts(batch)]
-        return [r is None for r in reasons], reasons
+        _extract, domains, urls, words, soft, subword_regex = self._load()
+        column = self.column(batch, self.text_column, "url_column").cast(pa.string())
+        present = pc.fill_null(pc.not_equal(column, ""), False).to_numpy(zero_copy_only=False)
+        if self.stats is not None and not present.all():
+            self.stats.count("missing_url", int((~present).sum()))
+        column = pc.fill_null(column, "").combine_chunks() if isinstance(column, pa.ChunkedArray) else pc.fill_null(column, "")
+        data = UrlBytes(column)
+        # The checks in reverse order of precedence, each overwriting the later ones.
+        reasons = np.full(len(column), None, dtype=object)
+        if subword_regex is not None:
+            if "" in self._subwords:  # the empty sub-word is in every URL, as in judge()
+                reasons[:] = "blacklisted_subword"
+            else:
+                reasons[rows_with_subword(self._subword_matcher, *data.normalized())] = "blacklisted_subword"
+        if soft or words or self.soft_word_threshold <= 0:
+            empty = np.flatnonzero(data.empty_word_rows())
+            if self.soft_word_threshold <= 0:  # as judge(): no soft word is enough
+                reasons[:] = "soft_blacklisted"
+            # One scan for words and soft words: index i is listed[i], a word between spaces.
+            listed, is_word, is_soft = self._listed_words
+            rows, index = word_matches(self._word_matcher, *data.spaced())
+            if "" in soft or "" in words:  # the empty word, where the split has one
+                where = len(listed)
+                rows, index = np.concatenate((rows, empty)), np.concatenate((index, np.full(len(empty), where)))
+                is_word, is_soft = np.append(is_word, "" in words), np.append(is_soft, "" in soft)
+            if soft and self.soft_word_threshold > 0:
+                soft_hit = is_soft[index]
+                reasons[rows_with_distinct(rows[soft_hit], index[soft_hit], self.soft_word_threshold, len(is_soft))] = "soft_blacklisted"
+            reasons[rows[is_word[index]]] = "hard_blacklisted"
+        if urls:
+            reasons[np.flatnonzero(pc.is_in(column, self._url_array).to_numpy(zero_copy_only=False))] = "url"
+        if domains:
+            authorities, rows = data.authorities()
+            encoded = pc.dictionary_encode(authorities)
+            indices = encoded.indices.to_numpy(zero_copy_only=False)[rows]
+            by_host = np.full(len(encoded.dictionary), None, dtype=object)
+            for i in np.unique(indices).tolist():  # the authorities, not the gaps between them
+                by_host[i] = self._host_reason(encoded.dictionary[i].as_py())
+            host_reasons = by_host[indices]
+            reasons = np.where(host_reasons != None, host_reasons, reasons)  # noqa: E711 (elementwise)
+        reasons[~present] = None
+        keep = reasons == None  # noqa: E711 (elementwise)
+        return pa.array(keep), reasons.tolist()
 
 
 url_filter = URLFilter

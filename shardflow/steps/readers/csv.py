@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from shardflow.io import BadInputError, Piece, open_input
-from shardflow.steps.files import FileSource, name_columns
+from shardflow.steps.files import FileSource
 
 
 class CsvReader(FileSource):
@@ -42,6 +42,9 @@ class CsvReader(FileSource):
         self.column_types = {k: str(v) for k, v in (column_types or {}).items()}
 
     def read_piece(self, piece: Piece, skipped: Counter) -> Iterator[pa.Table]:
+        return self.until_damaged(self._read(piece, skipped), skipped, ("corrupt_compressed", "corrupt_csv"))
+
+    def _read(self, piece: Piece, skipped: Counter) -> Iterator[pa.Table]:
         header = self._header(piece.path)
         if header is None:
             return  # an empty file: no documents
@@ -56,6 +59,7 @@ class CsvReader(FileSource):
             bad_rows.append(row)
             return "error"
 
+        parser = self.record_parser(piece.path, skipped)
         first = 0
         with open_input(piece.path, self.storage_options) as stream:
             try:
@@ -69,9 +73,10 @@ class CsvReader(FileSource):
                 )
                 for batch in reader:
                     if batch.num_rows:
-                        table = pa.Table.from_batches([batch])
-                        yield name_columns(table, piece.path, self.text_key, self.id_key, first)
+                        table = self.documents(pa.Table.from_batches([batch]), parser, first)
                         first += batch.num_rows
+                        if table is not None:
+                            yield table
             except pa.ArrowInvalid as e:
                 if bad_rows:
                     row = bad_rows[0]

@@ -14,7 +14,7 @@ from typing import Any, Iterator, Sequence
 import pyarrow as pa
 
 from shardflow.io import BadInputError, FileInfo, Piece, filesystem, full_path
-from shardflow.steps.files import FileSource, name_columns
+from shardflow.steps.files import FileSource
 
 
 class HfDatasetReader(FileSource):
@@ -75,7 +75,11 @@ class HfDatasetReader(FileSource):
         return f"{root}/{split}"
 
     def read_piece(self, piece: Piece, skipped: Counter) -> Iterator[pa.Table]:
+        return self.until_damaged(self._read(piece, skipped), skipped, ("corrupt_arrow",))
+
+    def _read(self, piece: Piece, skipped: Counter) -> Iterator[pa.Table]:
         fs, path = filesystem(piece.path, self.storage_options)
+        parser = self.record_parser(piece.path, skipped)
         first = 0
         with fs.open(path, "rb") as f:
             try:
@@ -91,10 +95,16 @@ class HfDatasetReader(FileSource):
                         table = table.select(self.columns)
                     for start in range(0, table.num_rows, self.read_batch_size):
                         part = table.slice(start, self.read_batch_size)
-                        yield name_columns(part, piece.path, self.text_key, self.id_key, first)
+                        documents = self.documents(part, parser, first)
                         first += part.num_rows
+                        if documents is not None:
+                            yield documents
             except (pa.ArrowInvalid, OSError) as e:
-                raise BadInputError(piece.path, None, "corrupt_arrow", str(e), "Re-create the dataset with save_to_disk.") from e
+                raise BadInputError(
+                    piece.path, None, "corrupt_arrow", f"the Arrow file is damaged or cut short after {first:,} rows ({e})",
+                    'Re-create the dataset with save_to_disk, or pass on_error="skip" to keep the rows before the '
+                    "damage (the file is counted in the stats).",
+                ) from e
 
 
 def _batches(reader) -> Iterator[pa.RecordBatch]:

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 import pyarrow as pa
 
-from shardflow.io import Piece, filesystem, full_path, open_input
+from shardflow.io import BadInputError, Piece, filesystem, full_path, open_input
 from shardflow.steps.files import FileSource
 
 _MAGIC = frozenset("*?[")
@@ -39,8 +39,12 @@ class TextFilesReader(FileSource):
         self.encoding = encoding
 
     def read_piece(self, piece: Piece, skipped: Counter) -> Iterator[pa.Table]:
-        with open_input(piece.path, self.storage_options) as f:
-            data = f.read()
+        try:
+            with open_input(piece.path, self.storage_options) as f:
+                data = f.read()
+        except BadInputError as e:  # a cut or damaged .gz / .zst: the document is not whole
+            self.bad(skipped, e.path, e.line, e.reason, e.detail, e.hint)
+            return
         try:
             text = data.decode(self.encoding)
         except UnicodeDecodeError as e:
@@ -51,7 +55,11 @@ class TextFilesReader(FileSource):
         if not text:
             skipped["empty_file"] += 1
             return
-        yield pa.table({"id": [self._relative(piece.path)], "text": [text]})
+        document = {"id": self._relative(piece.path), "text": text}
+        if self.adapter is None:
+            yield pa.table({"id": [document["id"]], "text": [text]})
+        elif (table := self.record_parser(piece.path, skipped, "document").records([document], 0)) is not None:
+            yield table
 
     def _relative(self, path: str) -> str:
         roots = self.__dict__.get("_roots")
