@@ -80,7 +80,7 @@ class FineWebQuality(TextFilter):
         # newlines per chunk there are as few per word: no need to count the words then.
         newlines = text.count("\n")
         if newlines / len(text.split()) > self.new_line_ratio:
-            if newlines / english_words().counts(text)[0].words > self.new_line_ratio:
+            if newlines / english_words().counts(text).words > self.new_line_ratio:
                 return "list_ratio"
         return None
 

@@ -11,7 +11,7 @@ from operator import methodcaller
 from typing import Any, Iterable
 
 from shardflow.steps.filters.base import TextFilter
-from shardflow.steps.filters.words import english_words
+from shardflow.steps.filters.words import ReadsWordsByBatch, english_words
 
 STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
 # Per-line tests applied with map() (in C) rather than a Python loop over lines.
@@ -19,7 +19,7 @@ _STARTS_WITH_BULLET = methodcaller("startswith", ("•", "-"))
 _ENDS_WITH_ELLIPSIS = methodcaller("endswith", ("...", "…"))
 
 
-class GopherQuality(TextFilter):
+class GopherQuality(ReadsWordsByBatch, TextFilter):
     """Drop documents with too few / too long words, symbols, bullets, ellipses, no stop words.
 
     A "word" is a token with a character outside punctuation. Any threshold set to None is
@@ -74,7 +74,7 @@ class GopherQuality(TextFilter):
 
     def judge(self, text: str) -> str | None:
         lex = english_words()
-        counts, chunks = lex.counts(text)
+        counts = lex.counts(text)
         n_words, n_non_symbol = counts.words, counts.non_symbol
         if self.min_doc_words and n_non_symbol < self.min_doc_words:
             return "gopher_short_doc"
@@ -108,17 +108,17 @@ class GopherQuality(TextFilter):
             if counts.alpha / n_words < self.max_non_alpha_words_ratio:
                 return "gopher_below_alpha_threshold"
 
-        if self.min_stop_words and self._stop_words_found(lex, chunks) < self.min_stop_words:
+        if self.min_stop_words and self._stop_words_found(lex, text) < self.min_stop_words:
             return "gopher_enough_stop_words"
         return None
 
-    def _stop_words_found(self, lex, chunks: list[str]) -> int:
+    def _stop_words_found(self, lex, text: str) -> int:
         # Most stop words stand alone ("the"): look for them as whole chunks first, and list
         # every word only if that did not find enough.
-        alone = set(chunks)
-        found = sum(1 for w in self.stop_words if w in alone and w in lex.chunk(w))
+        alone = [w for w in self.stop_words if w in lex.chunk(w)]
+        found = len(lex.has_chunks(text, alone))
         if found < self.min_stop_words:
-            present = set(lex.words(" ".join(chunks)))
+            present = set(lex.words(text))
             found = sum(1 for w in self.stop_words if w in present)
         return found
 

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import pyarrow as pa
+
 from shardflow.steps.filters.base import TextFilter
 from shardflow.steps.filters.ngrams import NGrams
 from shardflow.steps.filters.words import english_words
+
+# judge_lines' answer for a text that only its words can judge.
+_WORDS = "(words)"
 
 
 def paragraphs_of(text: str) -> list[str]:
@@ -85,7 +90,26 @@ class GopherRepetition(TextFilter):
         self.top_n_grams = [(int(n), float(f)) for n, f in top_n_grams]
         self.dup_n_grams = [(int(n), float(f)) for n, f in dup_n_grams]
 
+    def filter_batch(self, batch: pa.Table) -> tuple[Sequence[bool], Sequence[str | None]]:
+        texts = TextFilter.texts(self, batch)
+        reasons = list(map(self.judge_lines, texts))
+        # Only the texts that pass the line checks are split into words (the words of a
+        # rejected text would be learned for nothing).
+        rows = [i for i, reason in enumerate(reasons) if reason is _WORDS]
+        if rows:
+            column = self.column(batch, self.text_column, "text_column")
+            english_words().read_batch([texts[i] for i in rows], column.take(pa.array(rows, pa.int64())))
+        for i in rows:
+            reasons[i] = self.judge_words(texts[i])
+        return [r is None for r in reasons], reasons
+
     def judge(self, text: str) -> str | None:
+        reason = self.judge_lines(text)
+        return self.judge_words(text) if reason is _WORDS else reason
+
+    def judge_lines(self, text: str) -> str | None:
+        """The reason to drop ``text`` for its paragraphs or lines; None to keep it, or
+        ``_WORDS`` when the n-gram checks (:meth:`judge_words`) decide."""
         if not text:
             return "empty"
         size = len(text)
@@ -105,6 +129,11 @@ class GopherRepetition(TextFilter):
 
         if not self.top_n_grams and not self.dup_n_grams:
             return None
+        return _WORDS
+
+    def judge_words(self, text: str) -> str | None:
+        """The reason to drop ``text`` for its repeated word n-grams, or None to keep it."""
+        size = len(text)
         ids, lengths = english_words().word_ids(text)
         n_words = len(ids)
         grams = NGrams(ids, lengths)

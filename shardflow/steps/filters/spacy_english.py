@@ -6,6 +6,15 @@ This is the algorithm of spaCy's ``Tokenizer`` (``_split_affixes``, ``_attach_to
 special-case matcher), line for line, run with spaCy 3.8's English rules exported to
 ``data/spacy_en_tokenizer.json`` (spaCy is MIT-licensed; see ``data/NOTICE``). Python's ``re``
 runs the same expressions spaCy compiles with ``re``, so the tokens are the same.
+
+A first pass over a corpus tokenizes hundreds of thousands of distinct chunks, so the hot
+path takes shortcuts, each equal to the plain algorithm (``tokenize(chunk, fast=False)``, the
+reference of tests/steps/test_tokenizer_shortcuts.py; bench/tokenizer_spacy.py compares with
+spaCy itself on every distinct chunk of corpus shards): letters or ASCII digits alone are one
+token; a chunk that starts with a letter or digit only loses suffixes; punctuation that the
+rules always take alone (:mod:`.affix_chars`) skips the expressions; the expressions
+themselves are rewritten to run faster in ``re`` (:mod:`.fast_regex`); the URL expression
+drops its scheme and user groups for strings without "://" or "@".
 """
 
 from __future__ import annotations
@@ -13,6 +22,9 @@ from __future__ import annotations
 import json
 import re
 from importlib import resources
+
+from shardflow.steps.filters.affix_chars import single_char_affixes
+from shardflow.steps.filters.fast_regex import lookbehinds_after_first, split_astral_classes
 
 # spaCy's English suffix rules: at most 5 characters (but runs of dots) after a lookbehind of
 # at most 2 (see SpacyEnglish._suffix_len; checked by tests/steps/test_filter_words.py).
@@ -23,11 +35,24 @@ _LETTER_PREFIXES = ("US$", "C$", "A$")
 _DIGIT_OR_APOSTROPHE = re.compile("[0-9'’]")
 # Letters, digits and "_": no infix rule matches any of them (and a URL needs a dot).
 _WORD_CHARS_ONLY = re.compile(r"\w+").fullmatch
-# Punctuation that spaCy's English suffix rules always split off the end of a word.
-_SPLIT_AFTER_WORDS = frozenset(',;:!?)]"')
-# Marks that the prefix (opening) or suffix (closing) rules strip one at a time.
-_OPENING = frozenset('(["“')
-_CLOSING = frozenset(',;:!?)]"”')
+
+
+def _compile(pattern: str) -> re.Pattern:
+    # The same expression with its character classes split for speed (see fast_regex).
+    return re.compile(split_astral_classes(pattern))
+
+
+# The optional leading groups of spaCy's URL expression: a scheme ("http://") and a user ("me@").
+_URL_SCHEME = r"(?:(?:[\w\+\-\.]{2,})://)?"
+_URL_USER = r"(?:\S+(?::\S*)?@)?"
+
+
+def _without_scheme_or_user(url_match: str) -> str:
+    """``url_match`` without its scheme and user groups, for strings that have neither "://"
+    nor "@" (the groups end with them, so they can only match empty there)."""
+    if _URL_SCHEME not in url_match or _URL_USER not in url_match:
+        return url_match  # other rules: keep the whole expression
+    return url_match.replace(_URL_SCHEME, "", 1).replace(_URL_USER, "", 1)
 
 
 def load_rules() -> dict:
@@ -47,11 +72,15 @@ class SpacyEnglish:
         rules = load_rules()
         # Every prefix alternative is anchored with ^, so match() finds what spaCy's search()
         # finds without trying every position.
-        self._prefix = re.compile(rules["prefix"]).match
-        self._suffix_search = re.compile(rules["suffix"]).search
-        self._infix = re.compile(rules["infix"]).finditer
-        self._url = re.compile(rules["url_match"]).match
+        self._prefix = _compile(rules["prefix"]).match
+        self._suffix_search = _compile(rules["suffix"]).search
+        self._infix = _compile(lookbehinds_after_first(rules["infix"])).finditer
+        self._url = _compile(rules["url_match"]).match
+        self._url_without_scheme_or_user = _compile(_without_scheme_or_user(rules["url_match"])).match
         self._specials: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in rules["rules"].items()}
+        # Punctuation that the rules always strip alone, whatever comes before or after it.
+        self._single_prefix = single_char_affixes(rules["prefix"], suffix=False)
+        self._single_suffix = single_char_affixes(rules["suffix"], suffix=True)
         self.sentence_punct = frozenset(rules["sentence_punct_chars"])
         self._suffix_cache: dict[str, int] = {}
         self._patterns = self._special_patterns()
@@ -66,82 +95,49 @@ class SpacyEnglish:
             toks = self._apply_special_matches(toks)
         return toks
 
+    def tokenize_many(self, chunks: list[str]) -> list[tuple[str, ...]]:
+        """The tokens of each chunk, as :meth:`__call__` gives them.
+
+        A chunk of letters only is one token unless it is a special case ("cannot"): no
+        prefix, suffix or infix rule matches letters alone (see :meth:`tokenize`).
+        """
+        specials = self._specials
+        return [(c,) if c.isalpha() and c not in specials else self(c) for c in chunks]
+
     def forget(self) -> None:
         """Drop the memoized suffix lookups."""
         self._suffix_cache.clear()
 
-    def _shortcut(self, chunk: str, specials: dict) -> tuple[str, ...] | None:
-        """The tokens of the commonest chunk shapes without running the rules (None: other).
-
-        What the full algorithm does on them, derived from the rules (checked against it on
-        the test documents by tests/steps/test_filter_words.py, and on all 247k distinct
-        chunks of the benchmark's documents when it was written): letters
-        alone match no prefix, infix or suffix (those need punctuation, symbols, or a digit
-        before a unit); nor do ASCII digits alone. A letters-only word followed by one
-        punctuation mark of ``_SPLIT_AFTER_WORDS`` (or by "." after a lowercase ASCII
-        letter) loses that mark as a suffix, then the rest is a special case or one token;
-        the same holds for ASCII digits.
-        """
-        if chunk.isalpha() or (chunk.isdecimal() and chunk.isascii()):
-            return (chunk,)
-        last = chunk[-1]
-        core = chunk[:-1]
-        if last in _SPLIT_AFTER_WORDS:
-            if core.isalpha() or (core.isdecimal() and core.isascii()):
-                return specials.get(core, (core,)) + (last,)
-        elif last == "." and core and ("a" <= core[-1] <= "z" or "0" <= core[-1] <= "9"):
-            if core.isalpha() or (core.isdecimal() and core.isascii()):
-                return specials.get(core, (core,)) + (last,)
-            return None
-        return self._bracketed(chunk, specials)
-
-    @staticmethod
-    def _bracketed(chunk: str, specials: dict) -> tuple[str, ...] | None:
-        """A word in brackets or quotes with trailing punctuation: ``("word"),`` and the like.
-
-        Each of these marks is stripped alone as a prefix or suffix, so the tokens are the
-        marks and the word, unless a string the loop passes through on the way (the word with
-        some of its marks) is a special case, such as "8)" or "(o:": then None.
-        """
-        i, j = 0, len(chunk)
-        while i < j and chunk[i] in _OPENING:
-            i += 1
-        while j > i and chunk[j - 1] in _CLOSING:
-            j -= 1
-        core = chunk[i:j]
-        if (i == 0 and j == len(chunk)) or not (core.isalpha() or (core.isdecimal() and core.isascii())):
-            return None
-        for a in range(i + 1):
-            for b in range(j, len(chunk) + 1):
-                if chunk[a:b] in specials and (a, b) != (i, j):
-                    return None
-        return tuple(chunk[:i]) + specials.get(core, (core,)) + tuple(chunk[j:])
-
     def tokenize(self, chunk: str, with_specials: bool = True, fast: bool = True) -> tuple[str, ...]:
-        """The tokens of one whitespace-free chunk, as spaCy's English tokenizer gives them."""
+        """The tokens of one whitespace-free chunk, as spaCy's English tokenizer gives them
+        (before the special-case matcher; ``fast=False``: without any shortcut)."""
         specials = self._specials if with_specials else {}
         if chunk in specials:
             return specials[chunk]
-        if fast:
-            shortcut = self._shortcut(chunk, specials)
-            if shortcut is not None:
-                return shortcut
-        string, prefixes, suffixes = self._split_affixes(chunk, specials)
+        if fast and (chunk.isalpha() or (chunk.isdecimal() and chunk.isascii())):
+            return (chunk,)  # letters alone, or ASCII digits alone, match no prefix, suffix or infix
+        string, prefixes, suffixes = self._split_affixes(chunk, specials, fast)
         tokens = prefixes
         if string:
             if string in specials:
                 tokens.extend(specials[string])
             elif _WORD_CHARS_ONLY(string):  # one token, URL or not: infixes are punctuation or symbols
                 tokens.append(string)
-            elif "." in string and self._url(string):  # every URL the pattern takes has a dot
+            elif "." in string and self._is_url(string):  # every URL the pattern takes has a dot
                 tokens.append(string)
             else:
                 tokens.extend(self._split_infixes(string))
         tokens.extend(reversed(suffixes))
         return tuple(tokens)
 
-    def _split_affixes(self, string: str, specials: dict) -> tuple[str, list[str], list[str]]:
-        # spacy/tokenizer.pyx Tokenizer._split_affixes, line for line (English has no token_match).
+    def _split_affixes(self, string: str, specials: dict, fast: bool = True) -> tuple[str, list[str], list[str]]:
+        # spacy/tokenizer.pyx Tokenizer._split_affixes, line for line (English has no token_match);
+        # fast=False asks the expressions every time (the reference the shortcuts are tested on).
+        if fast and string[0].isalnum() and not string.startswith(_LETTER_PREFIXES):
+            return self._split_suffixes(string, specials)
+        prefix_len, suffix_len = self._prefix_len, self._suffix_len
+        if not fast:
+            prefix_len, suffix_len = self._prefix_len_full, self._suffix_len_full
         prefixes: list[str] = []
         suffixes: list[str] = []
         last_size = 0
@@ -149,18 +145,14 @@ class SpacyEnglish:
             if string in specials:
                 break
             last_size = len(string)
-            if string[0].isalnum() and not string.startswith(_LETTER_PREFIXES):
-                pre_len = 0  # prefix rules start with punctuation or symbols, but these
-            else:
-                m = self._prefix(string)
-                pre_len = m.end() - m.start() if m else 0
+            pre_len = prefix_len(string)
             if pre_len:
                 prefix, minus_pre = string[:pre_len], string[pre_len:]
                 if minus_pre and minus_pre in specials:
                     prefixes.append(prefix)
                     string = minus_pre
                     break
-            suf_len = self._suffix_len(string[pre_len:])
+            suf_len = suffix_len(string[pre_len:])
             if suf_len:
                 suffix, minus_suf = string[-suf_len:], string[:-suf_len]
                 if minus_suf and minus_suf in specials:
@@ -179,6 +171,42 @@ class SpacyEnglish:
                 suffixes.append(suffix)
         return string, prefixes, suffixes
 
+    def _split_suffixes(self, string: str, specials: dict) -> tuple[str, list[str], list[str]]:
+        """:meth:`_split_affixes` for a string that starts with a letter or digit.
+
+        No prefix rule matches it, and removing suffixes keeps its first character, so the
+        loop only ever removes suffixes: until none matches, or what is left is a special
+        case (the caller has checked ``string`` itself) or empty.
+        """
+        suffixes: list[str] = []
+        single = self._single_suffix
+        while True:
+            n = 1 if string[-1] in single else self._suffix_len(string)
+            if not n:
+                return string, [], suffixes
+            suffixes.append(string[-n:])
+            string = string[:-n]
+            if not string or string in specials:
+                return string, [], suffixes
+
+    def _prefix_len(self, string: str) -> int:
+        """The length of spaCy's ``prefix_search(string)`` match (0: none), with shortcuts."""
+        first = string[0]
+        if first.isalnum() and not string.startswith(_LETTER_PREFIXES):
+            return 0  # prefix rules start with punctuation or symbols, but these
+        if first in self._single_prefix:
+            return 1
+        m = self._prefix(string)
+        return m.end() - m.start() if m else 0
+
+    def _prefix_len_full(self, string: str) -> int:
+        m = self._prefix(string)
+        return m.end() - m.start() if m else 0
+
+    def _suffix_len_full(self, string: str) -> int:
+        m = self._suffix_search(string)
+        return m.end() - m.start() if m else 0
+
     def _suffix_len(self, string: str) -> int:
         """The length of spaCy's ``suffix_search(string)`` match (0: none), memoized by tail.
 
@@ -188,6 +216,8 @@ class SpacyEnglish:
         a run of dots that may go on before the tail: then the whole string is searched.
         """
         last = string[-1:]
+        if last in self._single_suffix:
+            return 1
         if last.isascii() and last.isalpha() and not _DIGIT_OR_APOSTROPHE.search(string, len(string) - 7):
             # Rules that end with a letter are "'s" and units after a digit: neither here.
             return 0
@@ -200,6 +230,13 @@ class SpacyEnglish:
             m = self._suffix_search(string)
             n = m.end() - m.start() if m else 0
         return n
+
+    def _is_url(self, string: str) -> bool:
+        """Whether spaCy's ``url_match`` takes ``string``; without the optional scheme
+        ("x://") and user ("x@") groups, which cannot match, when it has neither "://" nor "@"."""
+        if "@" in string or "://" in string:
+            return self._url(string) is not None
+        return self._url_without_scheme_or_user(string) is not None
 
     def _split_infixes(self, string: str) -> list[str]:
         out: list[str] = []

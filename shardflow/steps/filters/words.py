@@ -4,11 +4,13 @@ datatrove's quality filters count words with ``split_into_words(text, "eng")`` (
 English tokenizer, reproduced in :mod:`.spacy_english`) and C4's sentences with spaCy's
 sentencizer. Every ratio of the Gopher, FineWeb and C4 heuristics depends on those counts.
 
-Text is split on whitespace in C (``str.split``); each distinct chunk is tokenized once per
-process and numbered, and what the filters need of it (token ids, counts of words, of
-non-symbol words and their characters, of words with a letter) lives in flat arrays by chunk
-number. Reading a document is then one dict lookup per chunk in C (``map``) and a few numpy
-gathers, with no per-word Python.
+Text is split on whitespace in C; each distinct chunk is tokenized once per process and
+numbered, and what the filters need of it (token ids, counts of words, of non-symbol words
+and their characters, of words with a letter) lives in flat arrays by chunk number. The
+filters read a whole batch at once (:meth:`EnglishWords.read_batch`: Arrow splits the texts
+and hashes the chunks, Python looks up each distinct chunk of the batch once, and learns the
+new ones with whole-list operations); a document is then a slice of chunk numbers and a few
+numpy gathers, with no per-word Python.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ import re
 import unicodedata
 from array import array
 from functools import lru_cache
-from itertools import islice
+from itertools import chain, filterfalse, islice, repeat
+from operator import mul
 from typing import Iterable, NamedTuple
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from shardflow.steps.filters.spacy_english import SpacyEnglish
 
@@ -45,6 +50,9 @@ _WHITESPACE_RUNS = re.compile(r"(\s+)")
 # lexicon keeps only the first _KEPT_CHUNKS learned and starts again.
 _MAX_CHUNKS = 250_000
 _KEPT_CHUNKS = 50_000
+# Up to this many new chunks at once (C4 counting one line's sentences), a plain loop is
+# cheaper than setting up the whole-list operations of a batch.
+_FEW_CHUNKS = 8
 
 
 class WordCounts(NamedTuple):
@@ -91,7 +99,11 @@ class EnglishWords:
         self._token_nonsym_chars = array("q")  # its length if so, else 0
         self._token_alpha = array("q")  # 1 if it has a letter
         self._sentences: dict[str, tuple[int, bool, int, bool]] = {}
-        self._last: tuple = (None, [], np.zeros(0, dtype=np.int64))
+        self._last: tuple = (None, np.zeros(0, dtype=np.int64))
+        self._generation = 0  # how many times the lexicon started again (numbers changed)
+        self._batch: dict[str, int] = {}  # text of the batch read last -> its row
+        self._batch_numbers = np.zeros(0, dtype=np.int64)  # the chunk numbers of its texts
+        self._batch_ends = np.zeros(0, dtype=np.int64)  # where each text's numbers end
 
     # -- reading a text -----------------------------------------------------------------------
     def chunk_numbers(self, chunks: list[str]) -> np.ndarray:
@@ -102,25 +114,81 @@ class EnglishWords:
             self._learn(chunks)
             return np.array(list(map(self._chunks.__getitem__, chunks)), dtype=np.int64)
 
-    def _read(self, text: str) -> tuple[list[str], np.ndarray]:
-        """(chunks, their numbers) of ``text``; the last text read is remembered, because
-        consecutive filters read the same document (datatrove caches its last texts too)."""
-        if text == self._last[0]:
-            return self._last[1], self._last[2]
-        chunks = text.split()
-        numbers = self.chunk_numbers(chunks)
-        self._last = (text, chunks, numbers)
-        return chunks, numbers
+    def read_batch(self, texts: list[str], column: pa.Array | pa.ChunkedArray) -> None:
+        """Split and number the texts of a batch at once, for the reads of them that follow.
 
-    def counts(self, text: str) -> tuple[WordCounts, list[str]]:
-        """The word counts of ``text`` without listing its words, and its chunks."""
-        chunks, numbers = self._read(text)
-        totals = (int(_view(column)[numbers].sum()) for column in (self._size, self._nonsym, self._nonsym_chars, self._alpha))
-        return WordCounts(*totals), chunks
+        A filter calls this with a batch's texts (and the Arrow column they came from) before
+        judging them one by one; the numbers are kept until the next batch, so that each
+        filter of a chain finds them. Arrow splits the column on the whitespace ``str.split``
+        splits on (checked over every code point by the tests) and hashes the chunks in C++:
+        Python looks up each distinct chunk of the batch once, not every chunk of every text.
+        Texts of the batch read last (the rows an earlier filter of the chain kept) are not
+        read again.
+        """
+        if self._batch and all(map(self._batch.__contains__, texts)):
+            return
+        self._batch = {}
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        if pa.types.is_null(column.type):  # a batch where every text is missing
+            column = column.cast(pa.string())
+        if column.null_count:
+            column = pc.fill_null(column, "")  # as TextFilter.texts reads a missing text
+        lists = pc.utf8_split_whitespace(column)
+        sizes = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+        encoded = pc.dictionary_encode(pc.list_flatten(lists))
+        distinct = encoded.dictionary.to_pylist()
+        numbers = self._numbers_or_empty(distinct)[encoded.indices.to_numpy(zero_copy_only=False)]
+        empty = numbers < 0  # Arrow leaves "" before leading and after trailing whitespace
+        if empty.any():
+            sizes -= np.bincount(np.repeat(np.arange(len(sizes)), sizes)[empty], minlength=len(sizes))
+            numbers = numbers[~empty]
+        self._batch_numbers = numbers
+        self._batch_ends = np.cumsum(sizes)
+        self._batch = dict(zip(texts, range(len(texts))))
+
+    def _numbers_or_empty(self, distinct: list[str]) -> np.ndarray:
+        """The number of each of ``distinct`` chunks (learning new ones), -1 for ""."""
+        numbers = np.fromiter(map(self._chunks.get, distinct, repeat(-1)), dtype=np.int64, count=len(distinct))
+        unknown = np.flatnonzero(numbers < 0).tolist()
+        new = [distinct[i] for i in unknown if distinct[i]]
+        if new:
+            first, generation = len(self._size), self._generation
+            self._learn(new)
+            if self._generation == generation:  # numbered after the others, in this order
+                numbers[[i for i in unknown if distinct[i]]] = np.arange(first, first + len(new))
+            else:  # the lexicon started again: the chunks it dropped are new again
+                self._learn(list(filter(None, distinct)), restart=False)
+                numbers = np.fromiter(map(self._chunks.get, distinct, repeat(-1)), dtype=np.int64, count=len(distinct))
+        return numbers
+
+    def _read(self, text: str) -> np.ndarray:
+        """The chunk numbers of ``text``: from the batch read last, else split and looked up
+        (the last such text is remembered: consecutive filters read the same document)."""
+        i = self._batch.get(text)
+        if i is not None:
+            return self._batch_numbers[int(self._batch_ends[i - 1]) if i else 0 : int(self._batch_ends[i])]
+        if text == self._last[0]:
+            return self._last[1]
+        numbers = self.chunk_numbers(text.split())
+        self._last = (text, numbers)
+        return numbers
+
+    def counts(self, text: str) -> WordCounts:
+        """The word counts of ``text``, without listing its words."""
+        numbers = self._read(text)
+        columns = (self._size, self._nonsym, self._nonsym_chars, self._alpha)
+        return WordCounts(*(int(_view(column)[numbers].sum()) for column in columns))
+
+    def has_chunks(self, text: str, chunks: Iterable[str]) -> list[str]:
+        """Those of ``chunks`` that ``text`` has as a whole whitespace-separated chunk."""
+        present = set(self._read(text).tolist())  # first: reading may learn chunks
+        numbers = {c: self._chunks.get(c) for c in chunks}
+        return [c for c, n in numbers.items() if n is not None and n in present]
 
     def word_ids(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(an id per word, the length of each word) of ``text``, as int64 arrays."""
-        numbers = self._read(text)[1]
+        numbers = self._read(text)
         starts, sizes = _view(self._start)[numbers], _view(self._size)[numbers]
         ends = np.cumsum(sizes)
         # Chunk c's ids are _flat[start[c] : start[c] + size[c]]: gather them all at once.
@@ -139,56 +207,78 @@ class EnglishWords:
         return tuple(self._token_text[i] for i in self._flat[start : start + self._size[number]])
 
     # -- learning chunks ----------------------------------------------------------------------
-    def _learn(self, chunks: Iterable[str]) -> None:
-        """Tokenize and number the chunks not seen before (when full, keep the first ones)."""
-        if len(self._chunks) > _MAX_CHUNKS:
+    def _learn(self, chunks: Iterable[str], restart: bool = True) -> None:
+        """Tokenize and number the chunks not seen before (when full and ``restart``, start
+        again from the first ones learned)."""
+        if restart and len(self._chunks) > _MAX_CHUNKS:
             # The chunks learned first are the frequent ones (Zipf): keep those.
             head = list(islice(self._chunks, _KEPT_CHUNKS))
             self.clear()
             self._learn(head)
-        new = set(chunks).difference(self._chunks)
-        # One loop with everything in locals: this is the cost of a first pass over a corpus.
-        tokenize, tokens, register = self.tokenizer, self._tokens, self._register
-        numbers, starts, sizes, flat = self._chunks, self._start, self._size, self._flat
-        nonsym, nonsym_chars, alpha = self._nonsym, self._nonsym_chars, self._alpha
-        t_nonsym, t_nonsym_chars, t_alpha = self._token_nonsym, self._token_nonsym_chars, self._token_alpha
-        for chunk in new:
-            ids = [tokens[t] if t in tokens else register(t) for t in tokenize(chunk)]
-            numbers[chunk] = len(sizes)
-            starts.append(len(flat))
-            sizes.append(len(ids))
-            flat.extend(ids)
-            if len(ids) == 1:
-                i = ids[0]
-                nonsym.append(t_nonsym[i])
-                nonsym_chars.append(t_nonsym_chars[i])
-                alpha.append(t_alpha[i])
-            else:
-                nonsym.append(sum(map(t_nonsym.__getitem__, ids)))
-                nonsym_chars.append(sum(map(t_nonsym_chars.__getitem__, ids)))
-                alpha.append(sum(map(t_alpha.__getitem__, ids)))
+        new = list(dict.fromkeys(filterfalse(self._chunks.__contains__, chunks)))  # in their order
+        if len(new) <= _FEW_CHUNKS:
+            for chunk in new:
+                self._learn_one(chunk)
+            return
+        # Whole-list operations from here on (in C): a first pass over a corpus learns
+        # hundreds of thousands of chunks, and a Python loop per chunk is what it costs.
+        token_lists = self.tokenizer.tokenize_many(new)
+        sizes = list(map(len, token_lists))  # at least one token per (non-empty) chunk
+        tokens = list(chain.from_iterable(token_lists))
+        unseen = list(dict.fromkeys(filterfalse(self._tokens.__contains__, tokens)))
+        if unseen:
+            self._register(unseen)
+        ids = np.fromiter(map(self._tokens.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        first = len(self._size)
+        self._chunks.update(zip(new, range(first, first + len(new))))
+        counts = np.array(sizes, dtype=np.int64)
+        starts = np.cumsum(counts) - counts  # where each chunk's tokens start among `ids`
+        for column, per_token in ((self._nonsym, self._token_nonsym), (self._nonsym_chars, self._token_nonsym_chars),
+                                  (self._alpha, self._token_alpha)):
+            column.frombytes(np.add.reduceat(_view(per_token)[ids], starts).tobytes())
+        starts += len(self._flat)
+        self._start.frombytes(starts.tobytes())
+        self._size.extend(sizes)
+        self._flat.frombytes(ids.tobytes())
 
-    def _register(self, tok: str) -> int:
-        """Give ``tok`` an id and record what the filters count of it."""
-        number = self._tokens[tok] = len(self._token_text)
-        self._token_text.append(tok)
-        self._token_len.append(len(tok))
-        if tok.isalpha():
-            nonsym = alpha = 1
-        else:
-            nonsym = 1 if _HAS_NON_PUNCTUATION.search(tok) else 0
-            alpha = 1 if _MAYBE_ALPHA.search(tok) and any(ch.isalpha() for ch in tok) else 0
-        self._token_nonsym.append(nonsym)
-        self._token_nonsym_chars.append(len(tok) if nonsym else 0)
-        self._token_alpha.append(alpha)
-        return number
+    def _learn_one(self, chunk: str) -> None:
+        """:meth:`_learn` for one chunk, without the set-up of whole-list operations."""
+        tokens = self.tokenizer(chunk)
+        unseen = [t for t in dict.fromkeys(tokens) if t not in self._tokens]
+        if unseen:
+            self._register(unseen)
+        ids = list(map(self._tokens.__getitem__, tokens))
+        self._chunks[chunk] = len(self._size)
+        self._start.append(len(self._flat))
+        self._size.append(len(ids))
+        self._flat.extend(ids)
+        self._nonsym.append(sum(map(self._token_nonsym.__getitem__, ids)))
+        self._nonsym_chars.append(sum(map(self._token_nonsym_chars.__getitem__, ids)))
+        self._alpha.append(sum(map(self._token_alpha.__getitem__, ids)))
+
+    def _register(self, unseen: list[str]) -> None:
+        """Give each new token an id and record what the filters count of it."""
+        first = len(self._token_text)
+        self._tokens.update(zip(unseen, range(first, first + len(unseen))))
+        self._token_text.extend(unseen)
+        lengths = list(map(len, unseen))
+        self._token_len.extend(lengths)
+        letters = list(map(str.isalpha, unseen))  # letters only: a word, with a letter
+        non_punct, maybe_alpha, isalpha = _HAS_NON_PUNCTUATION.search, _MAYBE_ALPHA.search, str.isalpha
+        nonsym = [1 if a or non_punct(t) else 0 for t, a in zip(unseen, letters)]
+        self._token_nonsym.extend(nonsym)
+        self._token_nonsym_chars.extend(map(mul, nonsym, lengths))
+        alpha = [1 if a or (maybe_alpha(t) and any(map(isalpha, t))) else 0 for t, a in zip(unseen, letters)]
+        self._token_alpha.extend(alpha)
 
     def clear(self) -> None:
         """Forget every chunk and token (between documents only: numbers are reused)."""
         for table in (self._chunks, self._tokens, self._sentences):
             table.clear()
         self._token_text.clear()
-        self._last = (None, [], np.zeros(0, dtype=np.int64))
+        self._last = (None, np.zeros(0, dtype=np.int64))
+        self._batch = {}
+        self._generation += 1
         for column in (self._start, self._size, self._nonsym, self._nonsym_chars, self._alpha, self._flat,
                        self._token_len, self._token_nonsym, self._token_nonsym_chars, self._token_alpha):
             del column[:]
@@ -241,10 +331,21 @@ def _is_punct(text: str) -> bool:
     return all(unicodedata.category(ch).startswith("P") for ch in text)
 
 
+class ReadsWordsByBatch:
+    """Mixin for a :class:`~shardflow.steps.filters.base.TextFilter` that counts words: the
+    texts of each batch are split and numbered at once (:meth:`EnglishWords.read_batch`)
+    before ``judge`` reads them one by one."""
+
+    def texts(self, batch: pa.Table) -> list[str]:
+        texts = super().texts(batch)  # type: ignore[misc]
+        english_words().read_batch(texts, self.column(batch, self.text_column, "text_column"))  # type: ignore[attr-defined]
+        return texts
+
+
 @lru_cache(maxsize=1)
 def english_words() -> EnglishWords:
     """The process-wide :class:`EnglishWords` (its cache is shared by all filters)."""
     return EnglishWords()
 
 
-__all__ = ["EnglishWords", "WordCounts", "english_words", "PUNCTUATION_SET", "TERMINAL_PUNCTUATION"]
+__all__ = ["EnglishWords", "ReadsWordsByBatch", "WordCounts", "english_words", "PUNCTUATION_SET", "TERMINAL_PUNCTUATION"]
