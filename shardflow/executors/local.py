@@ -30,10 +30,10 @@ def _worker_main(conn: Connection, rank: int, gpu_ids: str | None, randomize_sta
         os.environ["CUDA_VISIBLE_DEVICES"] = gpu_ids
     os.environ["SHARDFLOW_LOCAL_RANK"] = str(rank)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver owns Ctrl-C
-    from shardflow.run.malloc import pin_mmap_threshold
+    from shardflow.run.malloc import tune_worker_memory
     from shardflow.run.task_runner import StepCache, run_task_reported
 
-    pin_mmap_threshold()  # freed batches go back to the system, task after task
+    tune_worker_memory()  # freed batches go back to the system, task after task
 
     cache = StepCache()
     watchdog = MemoryWatchdog()

@@ -24,6 +24,7 @@ import ray
 
 from shardflow.executors.watchdog import MemoryWatchdog
 from shardflow.run.bound import BoundTask
+from shardflow.run.malloc import tune_worker_memory
 from shardflow.run.task_runner import StepCache, run_task_reported
 from shardflow.run.tasklog import LOG_FORMAT
 
@@ -39,6 +40,7 @@ class TaskWorker:
     """
 
     def __init__(self, randomize_start: float = 0.0) -> None:
+        tune_worker_memory()
         self._cache = StepCache()
         self._watchdog = MemoryWatchdog()
         self._randomize_start = randomize_start

@@ -20,6 +20,7 @@ from shardflow.executors.slurm.arrays import Attempt
 from shardflow.executors.slurm.records import DONE, FAILED, STARTED, SlurmFiles, read_pickle, write_attempt
 from shardflow.executors.slurm.rounds import RunSpec
 from shardflow.run.executor import INFRA, STEP, TaskFailure
+from shardflow.run.malloc import tune_worker_memory
 from shardflow.run.task_runner import StepCache, StepError, run_task
 
 
@@ -69,6 +70,7 @@ def main(argv: list[str]) -> int:
     spec: RunSpec = read_pickle(os.path.join(os.path.dirname(round_path), "run.pkl"))
     element = read_pickle(round_path).array(array_name).elements[int(os.environ["SLURM_ARRAY_TASK_ID"])]
     files = SlurmFiles(spec.binder.rundir.url, spec.run_id, spec.executor.logs_folder)
+    tune_worker_memory()
     cache = StepCache()
     ok = [run_attempt(spec, files, a, cache) for a in element]
     return 0 if all(ok) else 1
