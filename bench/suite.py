@@ -5,6 +5,11 @@ Run (from the repository root; the first run installs datatrove into bench/.venv
     .venv/bin/python bench/suite.py                  # every row, about 25 minutes here
     .venv/bin/python bench/suite.py --rows 1 2 7     # some rows
     .venv/bin/python bench/suite.py --repeat 3       # best of 3, engines alternating
+    .venv/bin/python bench/suite.py --rows 8 --many-workers 16   # row 8 at 16 workers too
+
+Row 8 adds the passthroughs at ``--many-workers`` workers (default 16 on a machine with 16
+cores or more, none otherwise), on the same documents re-cut into that many files so that
+every worker has a task.
 
 Each row runs the engines one after the other, alternating (shardflow first, then
 datatrove, then the anchors; reversed on every other repeat), each in its own process whose
@@ -65,6 +70,27 @@ def inputs(root: str) -> dict[str, str]:
     return dirs
 
 
+def recut(files: list[str], parts: int, out: str) -> str:
+    """The documents of ``files`` re-cut into ``parts`` gzip files of about equal size, in
+    order (zlib-ng level 1: input only, built once per run)."""
+    from zlib_ng import gzip_ng
+
+    os.makedirs(out)
+    lines = []
+    for f in files:
+        with gzip_ng.open(f, "rb") as src:
+            lines += src.read().splitlines(keepends=True)
+    total, done, k = sum(map(len, lines)), 0, 0
+    cut = [[] for _ in range(parts)]
+    for line in lines:
+        cut[min(parts - 1, done * parts // total)].append(line)
+        done += len(line)
+    for k, chunk in enumerate(cut):
+        with gzip_ng.open(os.path.join(out, f"part-{k:05d}.jsonl.gz"), "wb", compresslevel=1) as dst:
+            dst.write(b"".join(chunk))
+    return out
+
+
 def input_bytes(d: str) -> int:
     return sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
 
@@ -123,8 +149,9 @@ class Runner:
         return line
 
 
-def rows(run: Runner, dirs: dict[str, str], selected: set[int], flip: bool) -> list[Line]:
-    """Every selected row, engines alternating (their order reversed when ``flip``)."""
+def rows(run: Runner, dirs: dict[str, str], selected: set[int], flip: bool, many: int = 0) -> list[Line]:
+    """Every selected row, engines alternating (their order reversed when ``flip``); row 8
+    also at ``many`` workers when it is over 2 (``dirs`` then has the re-cut inputs)."""
     lines: list[Line] = []
 
     def group(*specs):
@@ -163,6 +190,11 @@ def rows(run: Runner, dirs: dict[str, str], selected: set[int], flip: bool) -> l
               ("8", "en_docs: shardflow (default: gzip 5)", "shardflow", "passthrough", dirs["en_docs"], 1),
               ("8", "en_docs: datatrove (gzip 9)", "datatrove", "passthrough", dirs["en_docs"], 1),
               ("8", "en_docs: bare loop (gzip 6)", "bare", "", dirs["en_docs"], 1))
+        for corpus in ("en_dict", "en_docs") if many > 2 else ():
+            d = dirs[f"{corpus}_recut{many}"]
+            group(("8", f"{corpus}: shardflow (default: gzip 5), {many} files", "shardflow", "passthrough", d, many),
+                  ("8", f"{corpus}: datatrove (gzip 9), {many} files", "datatrove", "passthrough", d, many),
+                  ("8", f"{corpus}: bare loop, {many} processes (gzip 6)", "bare", "", d, many, {"procs": many}))
     if 9 in selected:
         group(("9", "shardflow 1x (3 en_docs files)", "shardflow", "passthrough", dirs["en_docs_3"], 2),
               ("9", "shardflow 4x (each file 4 times)", "shardflow", "passthrough", dirs["en_docs_3x4"], 2))
@@ -193,6 +225,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, nargs="*", default=list(range(1, 10)), help="rows to run (1-9)")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each line; the fastest is kept")
+    ap.add_argument("--many-workers", type=int, default=16 if (os.cpu_count() or 1) >= 16 else 0,
+                    help="row 8 also at this many workers (default: 16 where there are 16 cores)")
     args = ap.parse_args()
     ensure_datatrove()
     compile_bytecode()
@@ -200,11 +234,15 @@ def main() -> None:
     started = time.time()
     try:
         dirs = inputs(os.path.join(scratch, "inputs"))
+        if 8 in args.rows and args.many_workers > 2:
+            for corpus in ("en_dict", "en_docs"):
+                name = f"{corpus}_recut{args.many_workers}"
+                dirs[name] = recut(corpus_files(corpus), args.many_workers, os.path.join(scratch, "inputs", name))
         run = Runner(scratch)
         lines: list[Line] = []
         for r in range(args.repeat):
             print(f"repeat {r + 1}/{args.repeat}", file=sys.stderr)
-            lines += rows(run, dirs, set(args.rows), flip=bool(r % 2))
+            lines += rows(run, dirs, set(args.rows), flip=bool(r % 2), many=args.many_workers)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     command = shlex.join([".venv/bin/python", "bench/suite.py", *sys.argv[1:]])

@@ -15,7 +15,7 @@ ROWS = {
     "5": "MinHash dedup, 2 en_docs files",
     "6": "3-branch DAG (shardflow) vs 3 linear pipelines (datatrove), 4 en_docs files",
     "7": "scheduler overhead: 10,000 tasks that do nothing",
-    "8": "scaling: the passthroughs at workers=1 (workers=2: rows 1 and 2)",
+    "8": "scaling: the passthroughs at workers=1 (workers=2: rows 1 and 2; and at --many-workers where given)",
     "9": "memory: passthrough of 3 en_docs files, 1x and 4x the data per task",
 }
 
