@@ -117,6 +117,14 @@ def test_without_hyperscan_re2_scans(no_hyperscan):
     assert engine == "re2" and found == python(r"(?i)\blicense\b", texts)
 
 
+@pytest.mark.parametrize("value, engine", [("0", "re2"), ("off", "re2"), ("1", "hyperscan")])
+def test_shardflow_hyperscan_0_turns_hyperscan_off(monkeypatch, value, engine):
+    monkeypatch.setenv("SHARDFLOW_HYPERSCAN", value)
+    texts = ["LİCENSE", "élicense", "the license", "nothing"]
+    found, used = decisions(r"(?i)\blicense\b", texts)
+    assert used == engine and found == python(r"(?i)\blicense\b", texts)
+
+
 @pytest.mark.parametrize(
     "pattern, engine",
     [

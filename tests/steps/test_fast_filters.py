@@ -252,3 +252,12 @@ def test_url_filter_without_hyperscan_uses_pyahocorasick(no_hyperscan):
     fast, slow = fast_and_slow(step, pa.table({"url": urls}))
     assert step._subword_matcher._db is None and step._subword_matcher._auto is not None
     assert fast == as_reasons(slow)
+
+
+def test_url_filter_with_shardflow_hyperscan_0_uses_pyahocorasick(monkeypatch):
+    monkeypatch.setenv("SHARDFLOW_HYPERSCAN", "0")
+    step = sf.url_filter(**URL_LISTS)
+    urls = random_urls(random.Random(11), 400)
+    fast, slow = fast_and_slow(step, pa.table({"url": urls}))
+    assert step._subword_matcher._db is None and step._subword_matcher._auto is not None
+    assert fast == as_reasons(slow)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from shardflow.steps.filters.hyperscan_engine import hyperscan_module
 from shardflow.steps.filters.re2_superset import Untranslatable, first_match, re2_compiles, re2_superset, sre_parse
 
 # A batch whose superset matches more often than this per row (e.g. ``\w``) would cost one
@@ -108,9 +109,8 @@ def _compile_hyperscan(pattern: str | None) -> object | None:
     too large, can never match, matches the empty string...)."""
     if pattern is None:
         return None
-    try:
-        import hyperscan
-    except ImportError:
+    hyperscan = hyperscan_module()
+    if hyperscan is None:
         return None
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     try:

@@ -20,6 +20,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shardflow.steps.filters.hyperscan_engine import hyperscan_module
+
 _ALNUM = np.zeros(256, dtype=bool)
 for _lo, _hi in ((ord("0"), ord("9")), (ord("A"), ord("Z")), (ord("a"), ord("z"))):
     _ALNUM[_lo : _hi + 1] = True
@@ -52,10 +54,7 @@ class LiteralMatcher:
     def __init__(self, words: Iterable[str]) -> None:
         self.words = list(words)  # index i of a match is words[i]
         self.lengths = np.array([len(w) for w in self.words], dtype=np.int64)
-        try:
-            import hyperscan
-        except ImportError:
-            hyperscan = None
+        hyperscan = hyperscan_module()
         if hyperscan is not None and self.words:
             self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
             self._db.compile(expressions=[w.encode("ascii") for w in self.words], ids=list(range(len(self.words))), elements=len(self.words))
