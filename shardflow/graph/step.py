@@ -236,8 +236,8 @@ class Filter(Transform):
         return keep, reasons
 
     def process(self, batch: pa.Table) -> pa.Table:
-        # Columnar from the verdicts on: a few Arrow/numpy calls per batch, and a loop over
-        # the dropped rows only (a few per cent of a batch), not over every row.
+        # Columnar from the verdicts on: a few Arrow/numpy calls per batch and a loop over the
+        # distinct reasons; only the rejected rows' reason column (when asked for) is per row.
         keep, reasons = self.filter_batch(batch)
         mask = keep if isinstance(keep, (pa.Array, pa.ChunkedArray)) else pa.array(keep, type=pa.bool_())
         if isinstance(mask, pa.ChunkedArray):
@@ -251,18 +251,23 @@ class Filter(Transform):
                 f"step {self.name!r}: filter_batch returned {len(reasons)} reasons for {len(mask)} rows; "
                 "return one reason (or None) per row"
             )
+        counts: Counter = Counter()
         if reasons is None:
-            why = [self.name] * (len(mask) - mask.true_count)
+            given = None
+            counts[self.name] = len(mask) - mask.true_count
         else:
             dropped_rows = np.flatnonzero(~mask.to_numpy(zero_copy_only=False))
             if isinstance(reasons, (pa.Array, pa.ChunkedArray)):
                 given = reasons.take(dropped_rows).to_pylist()
             else:
-                given = [reasons[i] for i in dropped_rows.tolist()]
-            why = [str(r or self.name) for r in given]  # None, "": the step
-        for reason, count in Counter(why).items():
+                given = np.asarray(reasons, dtype=object)[dropped_rows].tolist()
+            for reason, count in Counter(given).items():  # counted in C, renamed per reason
+                counts[str(reason or self.name)] += count  # None, "": the step
+        for reason, count in counts.items():
             self.stats.drop(reason, count)
         if self.rejected_writer is not None:
+            n = len(mask) - mask.true_count
+            why = [self.name] * n if given is None else [str(r or self.name) for r in given]
             dropped = batch.filter(pc.invert(mask))
             self.rejected_writer.write(dropped.append_column(self.REASON_COLUMN, pa.array(why, pa.string())))
         return batch.filter(mask)
