@@ -80,7 +80,7 @@ def recut(files: list[str], parts: int, out: str) -> str:
     for f in files:
         with gzip_ng.open(f, "rb") as src:
             lines += src.read().splitlines(keepends=True)
-    total, done, k = sum(map(len, lines)), 0, 0
+    total, done = sum(map(len, lines)), 0
     cut = [[] for _ in range(parts)]
     for line in lines:
         cut[min(parts - 1, done * parts // total)].append(line)
